@@ -1,0 +1,124 @@
+"""The `conformance` command line: run, demo, profiles.
+
+Exit codes: 0 conformant, 1 not conformant (or incomplete), 2 unusable target or arguments.
+"""
+
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from conformance.errors import UsageError
+from conformance.execution import execute, exit_code
+from conformance.outcomes import ExitCode
+from conformance.plugin import DEFAULT_MAX_EXAMPLES, ConformanceSession, RunSettings
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by every command that runs the suite."""
+    options = [
+        click.option("--profile", "profiles", multiple=True, help="Profile id to run (repeatable; default: all)."),
+        click.option(
+            "--out", type=click.Path(file_okay=False), help="Output folder (default reports/<UTC timestamp>/)."
+        ),
+        click.option("--seed", type=int, help="Seed for reproducible fuzzing (default: random, printed at the end)."),
+        click.option(
+            "--max-examples",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_EXAMPLES,
+            show_default=True,
+            help="Generated examples per operation and phase.",
+        ),
+        click.option(
+            "--workers",
+            type=click.IntRange(min=1, max=16),
+            default=1,
+            show_default=True,
+            help="Concurrent fuzzing workers.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+class Progress:
+    """Progress lines on stderr, each stamped with the seconds since the run began."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        click.echo(f"[{time.monotonic() - self.start:6.1f}s] {message}", err=True)
+
+
+def finish(settings: RunSettings) -> None:
+    """Run, print the verdicts, and exit with the documented code."""
+    try:
+        session = execute(settings, Progress())
+    except UsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(ExitCode.UNUSABLE)
+    print_summary(session)
+    sys.exit(exit_code(session))
+
+
+def print_summary(session: ConformanceSession) -> None:
+    record = session.record
+    assert record is not None
+    for profile in record["profiles"]:
+        counts: dict[str, int] = {}
+        for req in profile["requirements"]:
+            counts[req["outcome"]] = counts.get(req["outcome"], 0) + 1
+        tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        click.echo(f"{profile['id']} {profile['version']}: {profile['verdict'].upper()} ({tally})")
+        for req in profile["requirements"]:
+            if req["outcome"] != "pass":
+                click.echo(f"  {req['id']} {req['level']} {req['outcome']}: {req['reason'][:160]}")
+    click.echo(f"overall: {record['verdict']}")
+    click.echo(f"seed: {record['run']['seed']}  (rerun with --seed {record['run']['seed']} to reproduce)")
+    click.echo(f"report: {session.out_dir / 'report.html'}")
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(package_name="procurement-conformance")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """Procurement interoperability conformance harness.
+
+    With no command, runs the demo against the bundled reference supplier.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(demo)
+
+
+@main.command()
+@click.option("--spec", required=True, help="URL or file path of the supplier's OpenAPI document.")
+@click.option("--base-url", help="Base URL of the API (default: the document's servers).")
+@click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (repeatable).")
+@run_options
+def run(spec: str, base_url: str | None, headers: tuple[str, ...], **options: Any) -> None:
+    """Test a supplier's API against the conformance profiles."""
+    finish(RunSettings(spec=spec, base_url=base_url, headers=headers, **options))
+
+
+@main.command()
+@run_options
+def demo(**options: Any) -> None:
+    """Start the bundled reference supplier on a free loopback port and test it."""
+    from council_supplier import serve
+
+    with serve("conformant") as supplier:
+        click.echo(f"reference supplier at {supplier.spec_url}", err=True)
+        try:
+            session = execute(
+                RunSettings(spec=supplier.spec_url, headers=(f"Authorization: Bearer {supplier.token}",), **options),
+                Progress(),
+            )
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(ExitCode.UNUSABLE)
+    print_summary(session)
+    sys.exit(exit_code(session))

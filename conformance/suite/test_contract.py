@@ -1,0 +1,65 @@
+"""Contract requirements decided by fuzzing: every Schemathesis finding lands on one of these."""
+
+from typing import Any
+
+import pytest
+
+from conformance.checks import Undecided, not_applicable
+from conformance.fuzzing import AUTH_REQUIREMENT, STATEFUL_REQUIREMENT, FuzzReport
+
+
+def assert_no_findings(fuzz_report: FuzzReport, requirement: str, evidence: list[dict[str, Any]]) -> None:
+    """Fail with the findings when there are any; end as error when fuzzing could not cover the API."""
+    findings = fuzz_report.findings_for(requirement)
+    evidence.extend(f.as_evidence() for f in findings)
+    if findings:
+        shown = "; ".join(f"{f.operation}: {f.title}" for f in findings[:5])
+        more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
+        raise AssertionError(f"{len(findings)} finding(s): {shown}{more}")
+    gaps = fuzz_report.gaps()
+    if gaps:
+        raise Undecided("; ".join(gaps))
+
+
+@pytest.mark.requirement("EXP-03")
+def test_no_server_errors(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    assert_no_findings(fuzz_report, "EXP-03", evidence)
+
+
+@pytest.mark.requirement("EXP-04")
+def test_responses_match_declared_schemas(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    assert_no_findings(fuzz_report, "EXP-04", evidence)
+
+
+@pytest.mark.requirement("EXP-05")
+def test_status_codes_are_documented(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    assert_no_findings(fuzz_report, "EXP-05", evidence)
+
+
+@pytest.mark.requirement("EXP-06")
+def test_content_types_are_documented(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    assert_no_findings(fuzz_report, "EXP-06", evidence)
+
+
+@pytest.mark.requirement("EXP-07")
+def test_invalid_requests_are_rejected(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    assert_no_findings(fuzz_report, "EXP-07", evidence)
+
+
+@pytest.mark.requirement("EXP-08")
+def test_valid_requests_are_accepted(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    assert_no_findings(fuzz_report, "EXP-08", evidence)
+
+
+@pytest.mark.requirement(STATEFUL_REQUIREMENT)
+def test_resources_behave_as_links_declare(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    if not fuzz_report.stateful_ran and not fuzz_report.findings_for(STATEFUL_REQUIREMENT):
+        not_applicable("the document declares no links and no Location headers were seen, so no stateful sequence ran")
+    assert_no_findings(fuzz_report, STATEFUL_REQUIREMENT, evidence)
+
+
+@pytest.mark.requirement(AUTH_REQUIREMENT)
+def test_declared_auth_is_enforced(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
+    if fuzz_report.secured_operations == 0:
+        not_applicable("no operation declares a security requirement")
+    assert_no_findings(fuzz_report, AUTH_REQUIREMENT, evidence)

@@ -1,0 +1,33 @@
+"""Requirements about the OpenAPI document itself: decided without sending a request."""
+
+from typing import Any
+
+import pytest
+
+from conformance.target import Target
+
+
+@pytest.mark.requirement("EXP-01")
+def test_described_by_openapi_3(target: Target, evidence: list[dict[str, Any]]) -> None:
+    evidence.append({"spec_format": target.spec.flavour, "spec_sha256": target.spec.sha256})
+    assert target.spec.flavour.startswith("openapi-3"), (
+        f"the API is described in {target.spec.flavour}; publish an OpenAPI 3.0 or 3.1 document "
+        "(tools such as swagger2openapi convert Swagger 2.0)"
+    )
+
+
+@pytest.mark.requirement("EXP-02")
+def test_document_states_version_contact_terms_and_servers(target: Target, evidence: list[dict[str, Any]]) -> None:
+    document = target.spec.document
+    info = document.get("info") or {}
+    missing = []
+    if not str(info.get("version", "")).strip():
+        missing.append("info.version")
+    if not info.get("contact"):
+        missing.append("info.contact")
+    if not info.get("license") and not info.get("termsOfService"):
+        missing.append("info.license or info.termsOfService")
+    if not (document.get("servers") or document.get("host")):
+        missing.append("servers")
+    evidence.append({"missing": missing})
+    assert not missing, f"the document does not state: {', '.join(missing)}"

@@ -1,0 +1,41 @@
+"""What is tested: the spec, the base URL and the credentials to send."""
+
+from dataclasses import dataclass, field
+
+from conformance.errors import UsageError
+from conformance.redaction import Redactor
+from conformance.spec import LoadedSpec, load_spec, resolve_base_url
+
+
+@dataclass(frozen=True)
+class Target:
+    spec: LoadedSpec
+    base_url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def redactor(self) -> Redactor:
+        """Header values are credentials until proven otherwise; so is any secret in a basic-auth token."""
+        secrets: list[str] = []
+        for value in self.headers.values():
+            secrets.append(value)
+            secrets.extend(value.split()[1:])  # "Bearer abc" -> also "abc"
+        return Redactor(secrets)
+
+
+def parse_headers(lines: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """`Name: value` lines into a mapping, with a clear error for a malformed one."""
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, sep, value = line.partition(":")
+        if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+            raise UsageError(f"--header must look like 'Name: value' (got {line.split(':')[0]!r}...)")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def build_target(spec_source: str, base_url: str | None, header_lines: list[str] | tuple[str, ...]) -> Target:
+    """Fetch and validate the spec (sending the same credentials) and settle the base URL."""
+    headers = parse_headers(header_lines)
+    spec = load_spec(spec_source, headers)
+    return Target(spec=spec, base_url=resolve_base_url(spec, base_url), headers=headers)

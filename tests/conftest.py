@@ -1,0 +1,70 @@
+"""Shared fixtures: reference suppliers on loopback and a way to run the real CLI."""
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from council_supplier import RunningSupplier, serve
+
+SEED = 20261125
+EXAMPLES = "10"
+
+
+@dataclass
+class CliRun:
+    """A finished `conformance` process and the outputs it wrote."""
+
+    code: int
+    stdout: str
+    stderr: str
+    out: Path
+
+    @property
+    def results(self) -> dict[str, Any]:
+        return json.loads((self.out / "results.json").read_text("utf-8"))
+
+    def outcomes(self) -> dict[str, str]:
+        return {r["id"]: r["outcome"] for p in self.results["profiles"] for r in p["requirements"]}
+
+    def failed(self) -> set[str]:
+        return {rid for rid, outcome in self.outcomes().items() if outcome == "fail"}
+
+    def finding_keys(self) -> set[tuple[str, str, str, str]]:
+        return {(f["requirement"], f["operation"], f["check"], f["title"]) for f in self.results["fuzzing"]["findings"]}
+
+
+def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
+    """Run the real command line in a child process, as a user would."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "conformance", *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return CliRun(proc.returncode, proc.stdout, proc.stderr, out)
+
+
+def supplier_args(supplier: RunningSupplier, *extra: str) -> list[str]:
+    return [
+        "run",
+        "--spec",
+        supplier.spec_url,
+        "--header",
+        f"Authorization: Bearer {supplier.token}",
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        EXAMPLES,
+        *extra,
+    ]
+
+
+@pytest.fixture
+def conformant() -> Iterator[RunningSupplier]:
+    with serve("conformant") as supplier:
+        yield supplier
