@@ -31,6 +31,7 @@ CHECK_REQUIREMENTS: dict[str, str] = {
 }
 AUTH_REQUIREMENT = "NET-01"
 STATEFUL_REQUIREMENT = "EXP-09"
+STATEFUL_PROGRESS_EVERY = 20  # stateful scenarios are many and short; a line each would drown the output
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
 
@@ -82,10 +83,11 @@ class FuzzReport:
     """Everything the fuzzing phase learned; requirement checks read their verdicts from it."""
 
     cases: int = 0
+    scenarios: int = 0
     operations_total: int = 0
     operations_tested: set[str] = field(default_factory=set)
     findings: dict[tuple[str, str, str, str], Finding] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
     stop_reason: str = "completed"
     stateful_ran: bool = False
     secured_operations: int = 0
@@ -93,13 +95,19 @@ class FuzzReport:
     def findings_for(self, requirement: str) -> list[Finding]:
         return sorted((f for f in self.findings.values() if f.requirement == requirement), key=lambda f: f.key)
 
-    @property
-    def complete(self) -> bool:
-        return self.stop_reason == "completed" and not self.errors
+    def add_error(self, message: str) -> None:
+        self.errors[message] = self.errors.get(message, 0) + 1
+
+    def error_lines(self) -> list[str]:
+        return [f"{message} (x{count})" if count > 1 else message for message, count in self.errors.items()]
 
     def gaps(self) -> list[str]:
         """Why the fuzzing could not speak for every operation, if it could not."""
-        reasons = list(self.errors)
+        reasons = []
+        if self.errors:
+            shown = "; ".join(self.error_lines()[:3])
+            more = f" and {len(self.errors) - 3} more" if len(self.errors) > 3 else ""
+            reasons.append(f"fuzzing hit {sum(self.errors.values())} error(s): {shown}{more}")
         if self.stop_reason != "completed":
             reasons.insert(0, f"fuzzing stopped early: {self.stop_reason}")
         if self.cases == 0:
@@ -141,9 +149,9 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
         elif isinstance(event, events.ScenarioFinished):
             _record_scenario(event, report, progress)
         elif isinstance(event, events.NonFatalError):
-            report.errors.append(f"{event.label}: {event.info.title}: {event.info.message}".strip())
+            report.add_error(f"{event.label}: {event.info.title}: {event.info.message}".strip())
         elif isinstance(event, events.FatalError):
-            report.errors.append(f"fuzzing failed: {event.exception}")
+            report.add_error(f"fuzzing failed: {event.exception}")
         elif isinstance(event, events.Interrupted):
             report.stop_reason = "interrupted"
         elif isinstance(event, events.EngineFinished):
@@ -172,11 +180,13 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
             else:
                 report.findings[finding.key] = finding
     if event.status == Status.ERROR and event.skip_reason is None:
-        report.errors.append(f"{recorder.label}: the harness could not complete the generated cases")
-    progress(
-        f"fuzzing [{event.phase.value}] {recorder.label}: {len(recorder.cases)} cases "
-        f"(total {report.cases} cases, {len(report.findings)} findings so far)"
-    )
+        report.add_error(f"{recorder.label}: the harness could not complete the generated cases")
+    report.scenarios += 1
+    if event.phase.value != "stateful" or report.scenarios % STATEFUL_PROGRESS_EVERY == 0:
+        progress(
+            f"fuzzing [{event.phase.value}] {recorder.label}: {len(recorder.cases)} cases "
+            f"(total {report.cases} cases, {len(report.findings)} findings so far)"
+        )
 
 
 def _finding(check: Any, case: Any) -> Finding:

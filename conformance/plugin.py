@@ -205,7 +205,7 @@ def _fuzz_summary(fuzz: FuzzReport | None) -> dict[str, Any]:
         "operations_tested": len(fuzz.operations_tested),
         "stop_reason": fuzz.stop_reason,
         "findings": [f.as_evidence() for f in sorted(fuzz.findings.values(), key=lambda f: f.key)],
-        "errors": list(fuzz.errors),
+        "errors": fuzz.error_lines(),
     }
 
 

@@ -28,8 +28,9 @@ def test_conformant_supplier_passes_every_requirement(conformant_run: CliRun) ->
 
 
 def test_progress_names_phase_operation_and_counts(conformant_run: CliRun) -> None:
-    assert re.search(r"fuzzing \[coverage\] GET /cases: \d+ cases \(total \d+ cases, \d+ findings so far\)",
-                     conformant_run.stderr)
+    assert re.search(
+        r"fuzzing \[coverage\] GET /cases: \d+ cases \(total \d+ cases, \d+ findings so far\)", conformant_run.stderr
+    )
 
 
 def test_results_json_validates_against_its_schema(conformant_run: CliRun) -> None:

@@ -1,0 +1,152 @@
+"""Every unusable target or argument gives a one-line message and exit code 2, never a traceback."""
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from council_supplier import serve
+from council_supplier.openapi import build_document
+
+from tests.conftest import run_cli
+from tests.static_server import Canned, serve_static
+
+
+def unused_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def assert_unusable(args: list[str], tmp_path: Path, message: str) -> None:
+    result = run_cli(args, tmp_path / "out")
+    assert result.code == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_unreachable_spec_url(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{unused_port()}/openapi.json"
+    assert_unusable(["run", "--spec", url], tmp_path, "the server is unreachable")
+
+
+def test_spec_url_http_error(tmp_path: Path) -> None:
+    with serve_static({}) as base:
+        assert_unusable(["run", "--spec", f"{base}/openapi.json"], tmp_path, "failed: HTTP 404")
+
+
+def test_spec_that_is_neither_json_nor_yaml(tmp_path: Path) -> None:
+    garbage = Canned(200, "text/plain", b"openapi: [unclosed\n  - {")
+    with serve_static({"/spec": garbage}) as base:
+        assert_unusable(["run", "--spec", f"{base}/spec"], tmp_path, "is neither JSON nor YAML")
+
+
+def test_document_that_is_not_openapi(tmp_path: Path) -> None:
+    path = tmp_path / "package.json"
+    path.write_text(json.dumps({"name": "left-pad", "version": "1.0.0"}))
+    assert_unusable(["run", "--spec", str(path)], tmp_path, "it has no top-level 'openapi' or 'swagger' field")
+
+
+def test_invalid_document_says_where(tmp_path: Path) -> None:
+    document = build_document()
+    del document["info"]["title"]
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(document))
+    assert_unusable(["run", "--spec", str(path)], tmp_path, 'at $.info: "title" is a required property')
+
+
+def test_missing_spec_file(tmp_path: Path) -> None:
+    assert_unusable(["run", "--spec", str(tmp_path / "nope.yaml")], tmp_path, "cannot read the OpenAPI document")
+
+
+@pytest.mark.parametrize("servers", [None, [{"url": "/v1"}]], ids=["no-servers", "relative-server-in-file"])
+def test_no_base_url(servers: list | None, tmp_path: Path) -> None:
+    document = build_document()
+    document.pop("servers")
+    if servers:
+        document["servers"] = servers
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(document))
+    assert_unusable(["run", "--spec", str(path)], tmp_path, "no base URL found")
+
+
+def test_unknown_profile(tmp_path: Path) -> None:
+    with serve("conformant") as supplier:
+        args = ["run", "--spec", supplier.spec_url, "--profile", "no-such-profile"]
+        assert_unusable(args, tmp_path, "unknown profile no-such-profile")
+
+
+def test_malformed_header(tmp_path: Path) -> None:
+    with serve("conformant") as supplier:
+        assert_unusable(["run", "--spec", supplier.spec_url, "--header", "Bearer xyz"], tmp_path, "--header must look")
+
+
+def test_yaml_spec_file_is_accepted(tmp_path: Path) -> None:
+    """The positive twin of the parse errors: a YAML document on disk with --base-url runs."""
+    import yaml
+
+    with serve("conformant") as supplier:
+        path = tmp_path / "openapi.yaml"
+        path.write_text(yaml.safe_dump(build_document()))
+        result = run_cli(
+            [
+                "run",
+                "--spec",
+                str(path),
+                "--base-url",
+                supplier.base + "/v1",
+                "--header",
+                f"Authorization: Bearer {supplier.token}",
+                "--max-examples",
+                "3",
+                "--seed",
+                "1",
+            ],
+            tmp_path / "out",
+        )
+    assert result.code == 0, result.stderr
+    assert result.results["target"]["spec"] == "openapi.yaml"
+
+
+def test_target_down_mid_run_ends_as_error_with_report(tmp_path: Path) -> None:
+    """The supplier stops while fuzzing: the run finishes, contract requirements end as error."""
+    import threading
+    import time
+
+    with serve("conformant") as supplier:
+        path = tmp_path / "openapi.json"
+        path.write_text(json.dumps(build_document()))
+
+        def stop_when_busy() -> None:
+            deadline = time.monotonic() + 60
+            while supplier.app.requests_seen < 40 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            supplier.stop()
+
+        killer = threading.Thread(target=stop_when_busy, daemon=True)
+        killer.start()
+        result = run_cli(
+            [
+                "run",
+                "--spec",
+                str(path),
+                "--base-url",
+                supplier.base + "/v1",
+                "--header",
+                f"Authorization: Bearer {supplier.token}",
+                "--max-examples",
+                "10",
+                "--seed",
+                "1",
+            ],
+            tmp_path / "out",
+        )
+        killer.join()
+    assert result.code == 1, result.stderr
+    outcomes = result.outcomes()
+    assert outcomes["EXP-03"] == "error"
+    reasons = {r["id"]: r["reason"] for p in result.results["profiles"] for r in p["requirements"]}
+    assert "fuzzing hit" in reasons["EXP-03"]
+    assert result.results["fuzzing"]["errors"]
+    assert (tmp_path / "out" / "report.html").exists()
+    assert result.results["verdict"] == "incomplete"
