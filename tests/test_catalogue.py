@@ -5,6 +5,7 @@ import inspect
 import pkgutil
 
 import schemathesis.checks
+
 from conformance import suite
 from conformance.fuzzing import CHECK_REQUIREMENTS
 from conformance.profiles import all_requirements, load_profiles
