@@ -38,6 +38,20 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="Concurrent fuzzing workers.",
         ),
+        click.option("--ca-bundle", type=click.Path(dir_okay=False), help="Trust this private CA (PEM) for TLS."),
+        click.option("--insecure", is_flag=True, help="Skip TLS verification: marked on the report, never certifies."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What is tested: shared by `run` and `certify`."""
+    options = [
+        click.option("--spec", required=True, help="URL or file path of the supplier's OpenAPI document."),
+        click.option("--base-url", help="Base URL of the API (default: the document's servers)."),
+        click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (repeatable)."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -95,9 +109,7 @@ def main(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--spec", required=True, help="URL or file path of the supplier's OpenAPI document.")
-@click.option("--base-url", help="Base URL of the API (default: the document's servers).")
-@click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (repeatable).")
+@target_options
 @run_options
 def run(spec: str, base_url: str | None, headers: tuple[str, ...], **options: Any) -> None:
     """Test a supplier's API against the conformance profiles."""
@@ -122,3 +134,10 @@ def demo(**options: Any) -> None:
             sys.exit(ExitCode.UNUSABLE)
     print_summary(session)
     sys.exit(exit_code(session))
+
+
+from conformance.cli_certificates import certify, keys, verify  # noqa: E402  (they reuse the helpers above)
+
+main.add_command(keys)
+main.add_command(certify)
+main.add_command(verify)

@@ -16,13 +16,14 @@ import schemathesis
 
 from conformance import __version__
 from conformance.checks import NOT_APPLICABLE_PREFIX, Undecided
+from conformance.client import ApiClient
 from conformance.errors import UsageError
 from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing
 from conformance.outcomes import ExitCode, Outcome, Verdict
 from conformance.profiles import Profile, all_requirements, select_profiles
 from conformance.render import write_reports
 from conformance.results import RequirementResult, RunRecord, build_profile_result, overall_verdict, utc_now
-from conformance.target import Target, build_target
+from conformance.target import Target, build_target, tls_verify
 
 DEFAULT_MAX_EXAMPLES = 25
 
@@ -39,6 +40,8 @@ class RunSettings:
     seed: int | None = None
     max_examples: int = DEFAULT_MAX_EXAMPLES
     workers: int = 1
+    ca_bundle: str | None = None
+    insecure: bool = False
 
     def out_dir(self, started: datetime) -> Path:
         return Path(self.out) if self.out else Path("reports") / started.strftime("%Y%m%dT%H%M%SZ")
@@ -74,7 +77,8 @@ class ConformanceSession:
         if self.settings.workers < 1:
             raise UsageError("--workers must be at least 1")
         self.profiles = select_profiles(self.settings.profiles)
-        self.target = build_target(self.settings.spec, self.settings.base_url, self.settings.headers)
+        verify = tls_verify(self.settings.ca_bundle, self.settings.insecure)
+        self.target = build_target(self.settings.spec, self.settings.base_url, self.settings.headers, verify)
         self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
         self.out_dir = self.settings.out_dir(self.started)
 
@@ -95,6 +99,7 @@ class ConformanceSession:
                 seed=self.seed,
                 max_examples=self.settings.max_examples,
                 workers=self.settings.workers,
+                tls_verify=self.target.verify,
             )
             self.fuzz = run_fuzzing(self.target.spec.document, settings, self.progress)
         return self.fuzz
@@ -177,6 +182,7 @@ class ConformanceSession:
                 "spec_sha256": spec.sha256,
                 "spec_format": spec.flavour,
                 "base_url": self.target.base_url,
+                "tls_verification": "off (--insecure)" if self.target.insecure else "on",
                 "api_title": str(spec.document.get("info", {}).get("title", "")),
                 "api_version": str(spec.document.get("info", {}).get("version", "")),
             },
@@ -251,6 +257,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-seed", type=int, help="seed for reproducible fuzzing")
     group.addoption("--conformance-max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="examples per operation")
     group.addoption("--conformance-workers", type=int, default=1, help="concurrent fuzzing workers")
+    group.addoption("--conformance-ca-bundle", help="PEM file of a private certificate authority to trust")
+    group.addoption(
+        "--conformance-insecure", action="store_true", help="do not verify TLS certificates (marked; never certifies)"
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -267,6 +277,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 seed=config.getoption("--conformance-seed"),
                 max_examples=config.getoption("--conformance-max-examples"),
                 workers=config.getoption("--conformance-workers"),
+                ca_bundle=config.getoption("--conformance-ca-bundle"),
+                insecure=config.getoption("--conformance-insecure"),
             )
         )
         config.pluginmanager.register(session, "conformance-session")
@@ -314,6 +326,12 @@ def conformance_session(request: pytest.FixtureRequest) -> ConformanceSession:
 def target(conformance_session: ConformanceSession) -> Target:
     assert conformance_session.target is not None
     return conformance_session.target
+
+
+@pytest.fixture(scope="session")
+def api(target: Target) -> ApiClient:
+    """An HTTP client for checks that exercise the live API directly."""
+    return ApiClient(target)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """What is tested: the spec, the base URL and the credentials to send."""
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from conformance.errors import UsageError
 from conformance.redaction import Redactor
@@ -12,6 +13,12 @@ class Target:
     spec: LoadedSpec
     base_url: str
     headers: dict[str, str] = field(default_factory=dict)
+    # True, or the path of a CA bundle to trust; False only with --insecure, which can never certify.
+    verify: bool | str = True
+
+    @property
+    def insecure(self) -> bool:
+        return self.verify is False
 
     @property
     def redactor(self) -> Redactor:
@@ -34,8 +41,24 @@ def parse_headers(lines: list[str] | tuple[str, ...]) -> dict[str, str]:
     return headers
 
 
-def build_target(spec_source: str, base_url: str | None, header_lines: list[str] | tuple[str, ...]) -> Target:
+def tls_verify(ca_bundle: str | None, insecure: bool) -> bool | str:
+    """What requests should verify certificates against; never silently off."""
+    if ca_bundle and insecure:
+        raise UsageError("--ca-bundle and --insecure contradict each other; choose one")
+    if ca_bundle:
+        if not Path(ca_bundle).is_file():
+            raise UsageError(f"--ca-bundle {ca_bundle}: no such file")
+        return str(Path(ca_bundle).resolve())
+    return not insecure
+
+
+def build_target(
+    spec_source: str,
+    base_url: str | None,
+    header_lines: list[str] | tuple[str, ...],
+    verify: bool | str = True,
+) -> Target:
     """Fetch and validate the spec (sending the same credentials) and settle the base URL."""
     headers = parse_headers(header_lines)
-    spec = load_spec(spec_source, headers)
-    return Target(spec=spec, base_url=resolve_base_url(spec, base_url), headers=headers)
+    spec = load_spec(spec_source, headers, verify)
+    return Target(spec=spec, base_url=resolve_base_url(spec, base_url), headers=headers, verify=verify)
