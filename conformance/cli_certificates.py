@@ -1,0 +1,191 @@
+"""The certificate commands: `keys generate`, `certify` and `verify`.
+
+`certify` is `run` plus signing: it reuses the same options, run and summary, and signs only a
+complete, conformant run record.
+"""
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from conformance.certificate import (
+    ENVELOPE_NAME,
+    HTML_NAME,
+    MAX_CERTIFICATE_BYTES,
+    NotCertifiable,
+    Reason,
+    issue,
+    summary_lines,
+    verify_certificate,
+)
+from conformance.cli import Progress, print_summary, run_options, target_options
+from conformance.errors import UsageError
+from conformance.execution import execute
+from conformance.outcomes import ExitCode
+from conformance.plugin import RunSettings
+from conformance.signing import generate_keys, key_id, load_private_key, load_public_key, load_trust_dir
+
+MAX_LABEL = 500
+
+
+def printable(text: str) -> str:
+    """Certificate fields are data: control characters must not reach the terminal."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def fail_usage(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(ExitCode.UNUSABLE)
+
+
+@click.group()
+def keys() -> None:
+    """Manage the Ed25519 keys that sign certificates."""
+
+
+@keys.command("generate")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path), help="Key folder.")
+@click.option("--name", default="signing", show_default=True, help="File name stem for the key files.")
+def generate(out_dir: Path, name: str) -> None:
+    """Write NAME.private.pem (mode 0600), NAME.public.pem and NAME.keyid; never overwrite.
+
+    The key id is the sha256 of the public key's DER encoding. Share the public key (or its key id)
+    with anyone who verifies certificates; keep the private key on the certifying runner.
+    """
+    try:
+        files = generate_keys(out_dir, name)
+    except UsageError as exc:
+        fail_usage(str(exc))
+        return
+    click.echo(f"private key: {files.private} (mode 0600; keep it secret)")
+    click.echo(f"public key:  {files.public}")
+    click.echo(f"key id:      {files.key_id}  (also in {files.key_id_file})")
+
+
+def _label(value: str, option: str) -> str:
+    value = value.strip()
+    if not value or len(value) > MAX_LABEL:
+        fail_usage(f"{option} must be 1 to {MAX_LABEL} characters")
+    return value
+
+
+@click.command()
+@target_options
+@run_options
+@click.option(
+    "--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="Ed25519 private key (PEM, mode 0600) that signs the certificate.",
+)
+@click.option("--supplier", required=True, help="Supplier name printed on the certificate.")
+@click.option("--product", required=True, help="Product name printed on the certificate.")
+@click.option("--product-version", required=True, help="Product version printed on the certificate.")
+@click.option(
+    "--valid-days", type=click.IntRange(min=1, max=3660), default=365, show_default=True,
+    help="Days until the certificate expires.",
+)
+def certify(
+    key_path: Path,
+    supplier: str,
+    product: str,
+    product_version: str,
+    valid_days: int,
+    spec: str,
+    base_url: str | None,
+    headers: tuple[str, ...],
+    **options: Any,
+) -> None:
+    """Run the profiles and, when every selected profile is conformant, sign a certificate.
+
+    Writes certificate.html and certificate.dsse.json beside the report. A run that is not
+    conformant, or incomplete, gets no certificate and exit code 1; unusable arguments give 2.
+    """
+    labels = [_label(v, o) for v, o in ((supplier, "--supplier"), (product, "--product"),
+                                         (product_version, "--product-version"))]
+    try:
+        # The key is checked before the run: a refused key should not cost a full fuzzing run.
+        private_key = load_private_key(key_path)
+        session = execute(RunSettings(spec=spec, base_url=base_url, headers=headers, **options), Progress())
+    except UsageError as exc:
+        fail_usage(str(exc))
+        return
+    print_summary(session)
+    assert session.record is not None and session.out_dir is not None
+    try:
+        statement = issue(
+            session.record, private_key, session.out_dir,
+            supplier=labels[0], product=labels[1], product_version=labels[2], valid_days=valid_days,
+        )
+    except NotCertifiable as exc:
+        for stale in (session.out_dir / HTML_NAME, session.out_dir / ENVELOPE_NAME):
+            stale.unlink(missing_ok=True)  # an older certificate must not sit beside this failing report
+        click.echo("no certificate issued:")
+        for failure in exc.failures:
+            click.echo(f"  {failure}")
+        sys.exit(ExitCode.NOT_CONFORMANT)
+    predicate = statement["predicate"]
+    click.echo(f"certificate: {session.out_dir / HTML_NAME}")
+    click.echo(f"envelope: {session.out_dir / ENVELOPE_NAME}")
+    click.echo(f"certificate id: {predicate['certificate_id']}, signed by key {key_id(private_key.public_key())}")
+    click.echo(f"valid: {predicate['issued_at']} to {predicate['expires_at']}")
+    sys.exit(ExitCode.CONFORMANT)
+
+
+def parse_at(value: str | None) -> datetime:
+    """ISO 8601 date or time; without an offset it is UTC."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint="--at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", "key_paths", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Trusted Ed25519 public key (PEM), repeatable.")
+@click.option("--trust", "trust_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder of trusted Ed25519 public keys (*.pem).")
+@click.option("--at", "at", help="Verify as of this date or time (ISO 8601, UTC unless an offset is given).")
+def verify(file: Path, key_paths: tuple[Path, ...], trust_dir: Path | None, at: str | None) -> None:
+    """Verify a certificate (certificate.html or certificate.dsse.json) offline.
+
+    \b
+    Exit codes:
+      0  valid
+      2  unusable arguments (no such file, no trusted key, bad --at)
+      3  malformed: not a certificate or not a DSSE envelope
+      4  unknown key: not signed by a trusted key
+      5  bad signature: the signed content or the signature was changed
+      6  expired
+      7  not yet valid
+      8  visible page edited: the HTML differs from the view of the signed statement
+    """
+    moment = parse_at(at)
+    if not key_paths and trust_dir is None:
+        fail_usage("give the issuer's public key with --key PUBLIC.pem or a folder of trusted keys with --trust DIR")
+    try:
+        trusted = load_trust_dir(trust_dir) if trust_dir is not None else {}
+        for path in key_paths:
+            public = load_public_key(path)
+            trusted[key_id(public)] = public
+        with file.open("rb") as handle:
+            data = handle.read(MAX_CERTIFICATE_BYTES + 1)
+    except UsageError as exc:
+        fail_usage(str(exc))
+        return
+    except OSError as exc:
+        fail_usage(f"cannot read {file}: {exc.strerror or exc}")
+        return
+    result = verify_certificate(data, trusted, moment)
+    if result.reason is Reason.VALID and result.statement is not None:
+        click.echo(f"VALID: {file}")
+        for line in summary_lines(result.statement):
+            click.echo(f"  {printable(line)}")
+    else:
+        click.echo(f"INVALID: {printable(result.message)[:500]}")
+    sys.exit(result.exit_code)
