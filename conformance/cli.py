@@ -125,10 +125,11 @@ def demo(**options: Any) -> None:
     with serve("conformant") as supplier:
         click.echo(f"reference supplier at {supplier.spec_url}", err=True)
         try:
-            session = execute(
-                RunSettings(spec=supplier.spec_url, headers=(f"Authorization: Bearer {supplier.token}",), **options),
-                Progress(),
+            settings = RunSettings(
+                spec=supplier.spec_url, headers=(f"Authorization: Bearer {supplier.token}",), **options
             )
+            settings.ca_bundle = settings.ca_bundle or supplier.ca_bundle
+            session = execute(settings, Progress())
         except UsageError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(ExitCode.UNUSABLE)

@@ -52,10 +52,7 @@ def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
 def supplier_args(supplier: RunningSupplier, *extra: str) -> list[str]:
     return [
         "run",
-        "--spec",
-        supplier.spec_url,
-        "--header",
-        f"Authorization: Bearer {supplier.token}",
+        *supplier.harness_args(),
         "--seed",
         str(SEED),
         "--max-examples",

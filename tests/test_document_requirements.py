@@ -50,6 +50,8 @@ def run_file_spec(document: dict, tmp_path: Path) -> CliRun:
                 str(path),
                 "--base-url",
                 supplier.base + "/v1",
+                "--ca-bundle",
+                supplier.ca_bundle,
                 "--profile",
                 "open-standard-export",
                 "--header",

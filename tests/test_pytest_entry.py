@@ -6,12 +6,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from council_supplier import serve
+from council_supplier import RunningSupplier, serve
 
 from tests.conftest import EXAMPLES, SEED, run_cli, supplier_args
 
 
-def run_plain_pytest(spec_url: str, token: str, out: Path, cwd: Path) -> subprocess.CompletedProcess:
+def run_plain_pytest(supplier: RunningSupplier, out: Path, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
@@ -22,9 +22,11 @@ def run_plain_pytest(spec_url: str, token: str, out: Path, cwd: Path) -> subproc
             "-p",
             "no:cacheprovider",
             "--conformance-spec",
-            spec_url,
+            supplier.spec_url,
             "--conformance-header",
-            f"Authorization: Bearer {token}",
+            f"Authorization: Bearer {supplier.token}",
+            "--conformance-ca-bundle",
+            supplier.ca_bundle,
             "--conformance-seed",
             str(SEED),
             "--conformance-max-examples",
@@ -42,7 +44,7 @@ def run_plain_pytest(spec_url: str, token: str, out: Path, cwd: Path) -> subproc
 @pytest.mark.parametrize("variant", ["conformant", "server-error"])
 def test_plain_pytest_and_cli_agree(variant: str, tmp_path: Path) -> None:
     with serve(variant) as supplier:
-        plain = run_plain_pytest(supplier.spec_url, supplier.token, tmp_path / "plain", tmp_path)
+        plain = run_plain_pytest(supplier, tmp_path / "plain", tmp_path)
     with serve(variant) as supplier:
         cli = run_cli(supplier_args(supplier), tmp_path / "cli")
     assert plain.returncode == cli.code, plain.stdout + plain.stderr
