@@ -104,6 +104,8 @@ def certify(
     """
     labels = [_label(v, o) for v, o in ((supplier, "--supplier"), (product, "--product"),
                                          (product_version, "--product-version"))]
+    if options.get("insecure"):
+        fail_usage("--insecure runs are never certified; trust the supplier's CA with --ca-bundle instead")
     try:
         # The key is checked before the run: a refused key should not cost a full fuzzing run.
         private_key = load_private_key(key_path)

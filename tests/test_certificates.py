@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from council_supplier import RunningSupplier, serve
+from council_supplier import serve
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from securesystemslib.dsse import Envelope
@@ -99,20 +99,13 @@ def certify_args(target: list[str], key: Path, out: Path) -> list[str | Path]:
     ]
 
 
-def target_args(supplier: RunningSupplier) -> list[str]:
-    """Spec, credentials and (over HTTPS) the CA that reach this supplier."""
-    if hasattr(supplier, "harness_args"):
-        return supplier.harness_args()
-    return ["--spec", supplier.spec_url, "--header", f"Authorization: Bearer {supplier.token}"]
-
-
 def certify_reference(root: Path, variant: str = "conformant") -> Certified:
     """Generate a key pair and certify a reference supplier variant with it."""
     keys = root / "keys"
     generated = cli("keys", "generate", "--out", keys)
     assert generated.code == 0, generated.stderr
     with serve(variant) as supplier:
-        proc = cli(*certify_args(target_args(supplier), keys / "signing.private.pem", root / "out"))
+        proc = cli(*certify_args(supplier.harness_args(), keys / "signing.private.pem", root / "out"))
         return Certified(keys, root / "out", proc, supplier.token)
 
 
@@ -168,6 +161,12 @@ def test_key_file_with_loose_permissions_is_refused(certified: Certified, tmp_pa
     assert f"private key {loose} has permissions -rw-r--r-- (0644)" in proc.stderr
     assert "chmod 600" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_insecure_runs_are_refused_before_running(certified: Certified, tmp_path: Path) -> None:
+    args = certify_args(["--spec", "https://127.0.0.1:9/openapi.json", "--insecure"], certified.private, tmp_path)
+    proc = cli(*args, timeout=60)
+    assert proc.code == 2 and "--insecure runs are never certified" in proc.stderr
 
 
 def test_private_key_never_appears_in_any_output(certified: Certified) -> None:
