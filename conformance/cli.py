@@ -39,6 +39,12 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             help="Concurrent fuzzing workers.",
         ),
         click.option("--ca-bundle", type=click.Path(dir_okay=False), help="Trust this private CA (PEM) for TLS."),
+        click.option(
+            "--allow-ref-host",
+            "allow_ref_hosts",
+            multiple=True,
+            help="Also fetch external $refs from this host (default: only the spec's own origin).",
+        ),
         click.option("--insecure", is_flag=True, help="Skip TLS verification: marked on the report, never certifies."),
     ]
     for option in reversed(options):

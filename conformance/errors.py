@@ -6,6 +6,10 @@ class UsageError(Exception):
 
     exit_code = 2
 
+    def __init__(self, message: str) -> None:
+        # One line whatever the cause said: parsers and servers put newlines in their messages.
+        super().__init__(" ".join(str(message).split()))
+
 
 class SpecError(UsageError):
     """The OpenAPI document could not be fetched, parsed or validated."""

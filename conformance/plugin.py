@@ -42,6 +42,7 @@ class RunSettings:
     workers: int = 1
     ca_bundle: str | None = None
     insecure: bool = False
+    allow_ref_hosts: tuple[str, ...] = ()
 
     def out_dir(self, started: datetime) -> Path:
         return Path(self.out) if self.out else Path("reports") / started.strftime("%Y%m%dT%H%M%SZ")
@@ -78,7 +79,9 @@ class ConformanceSession:
             raise UsageError("--workers must be at least 1")
         self.profiles = select_profiles(self.settings.profiles)
         verify = tls_verify(self.settings.ca_bundle, self.settings.insecure)
-        self.target = build_target(self.settings.spec, self.settings.base_url, self.settings.headers, verify)
+        self.target = build_target(
+            self.settings.spec, self.settings.base_url, self.settings.headers, verify, self.settings.allow_ref_hosts
+        )
         self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
         self.out_dir = self.settings.out_dir(self.started)
 
@@ -257,6 +260,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-seed", type=int, help="seed for reproducible fuzzing")
     group.addoption("--conformance-max-examples", type=int, default=DEFAULT_MAX_EXAMPLES, help="examples per operation")
     group.addoption("--conformance-workers", type=int, default=1, help="concurrent fuzzing workers")
+    group.addoption(
+        "--conformance-allow-ref-host", action="append", default=[], help="host $refs may also be fetched from"
+    )
     group.addoption("--conformance-ca-bundle", help="PEM file of a private certificate authority to trust")
     group.addoption(
         "--conformance-insecure", action="store_true", help="do not verify TLS certificates (marked; never certifies)"
@@ -279,6 +285,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 workers=config.getoption("--conformance-workers"),
                 ca_bundle=config.getoption("--conformance-ca-bundle"),
                 insecure=config.getoption("--conformance-insecure"),
+                allow_ref_hosts=tuple(config.getoption("--conformance-allow-ref-host")),
             )
         )
         config.pluginmanager.register(session, "conformance-session")

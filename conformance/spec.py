@@ -12,10 +12,13 @@ import yaml
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from conformance.document_limits import DocumentTooComplex, check_document_shape
 from conformance.errors import SpecError, UsageError
+from conformance.refs import RefPolicy, bundle_external_refs, origin_of
 
 MAX_SPEC_BYTES = 10 * 1024 * 1024
 FETCH_TIMEOUT = 15.0
+MAX_REDIRECTS = 5
 VALIDATORS = {
     "swagger-2.0": OpenAPIV2SpecValidator,
     "openapi-3.0": OpenAPIV30SpecValidator,
@@ -32,6 +35,7 @@ class LoadedSpec:
     document: dict[str, Any] = field(repr=False)
     flavour: str
     url: str | None
+    external_refs: tuple[str, ...] = ()
 
     @property
     def sha256(self) -> str:
@@ -61,7 +65,7 @@ def fetch(source: str, headers: dict[str, str] | None = None, verify: bool | str
 
 def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
     try:
-        with requests.get(url, headers=headers, timeout=FETCH_TIMEOUT, stream=True, verify=verify) as response:
+        with _get_following_same_origin(url, headers, verify) as response:
             if response.status_code >= 400:
                 raise SpecError(
                     f"fetching the OpenAPI document {url} failed: HTTP {response.status_code} {response.reason}"
@@ -84,6 +88,24 @@ def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: {_reason(exc)}") from exc
 
 
+def _get_following_same_origin(url: str, headers: dict[str, str], verify: bool | str) -> requests.Response:
+    """GET, following at most MAX_REDIRECTS redirects and never one that leaves the URL's origin."""
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        response = requests.get(
+            current, headers=headers, timeout=FETCH_TIMEOUT, stream=True, verify=verify, allow_redirects=False
+        )
+        location = response.headers.get("Location")
+        if not response.is_redirect or not location:
+            return response
+        response.close()
+        following = urljoin(current, location)
+        if origin_of(following) != origin_of(url):
+            raise SpecError(f"fetching {url} was redirected to another host ({following}); not following it")
+        current = following
+    raise SpecError(f"fetching {url} was redirected more than {MAX_REDIRECTS} times")
+
+
 def _reason(exc: BaseException) -> str:
     """The innermost cause's message: requests wraps the useful part several layers deep."""
     while exc.__context__ is not None and exc.__context__ is not exc:
@@ -99,15 +121,23 @@ def parse(raw: bytes, source: str) -> dict[str, Any]:
         raise SpecError(f"{source} is not UTF-8 text, so it is neither JSON nor YAML") from exc
     try:
         document = json.loads(text)
+    except RecursionError:
+        raise SpecError(f"{source} is nested too deeply to be an OpenAPI document") from None
     except ValueError:
         try:
             document = yaml.safe_load(text)
+        except RecursionError:
+            raise SpecError(f"{source} is nested too deeply to be an OpenAPI document") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
             raise SpecError(f"{source} is neither JSON nor YAML: {getattr(exc, 'problem', exc)}{where}") from exc
     if not isinstance(document, dict):
         raise SpecError(f"{source} is not an OpenAPI document: expected a mapping at the top level")
+    try:
+        check_document_shape(document)
+    except DocumentTooComplex as exc:
+        raise SpecError(f"{source} {exc}") from None
     return document
 
 
@@ -137,14 +167,29 @@ def validate_document(document: dict[str, Any], flavour: str, source: str) -> No
         raise SpecError(f"{source} could not be validated: {_reason(exc)}") from exc
 
 
-def load_spec(source: str, headers: dict[str, str] | None = None, verify: bool | str = True) -> LoadedSpec:
+def load_spec(
+    source: str,
+    headers: dict[str, str] | None = None,
+    verify: bool | str = True,
+    allow_ref_hosts: frozenset[str] = frozenset(),
+) -> LoadedSpec:
     """Everything the run needs to know about the document, or a SpecError that says what is wrong."""
     raw, url = fetch(source, headers, verify)
     label = url or source
     document = parse(raw, label)
     flavour = flavour_of(document, label)
+    policy = RefPolicy(origin=origin_of(url) if url else None, allowed_hosts=allow_ref_hosts)
+
+    def load_external(uri: str) -> dict[str, Any]:
+        # Credentials go only where the spec itself came from.
+        same_origin = url is not None and urlsplit(uri).scheme in ("http", "https") and origin_of(uri) == policy.origin
+        return parse(fetch(uri, headers if same_origin else None, verify)[0], uri)
+
+    external = bundle_external_refs(document, url or str(Path(source).resolve()), policy, load_external)
     validate_document(document, flavour, label)
-    return LoadedSpec(source=source, raw=raw, document=document, flavour=flavour, url=url)
+    return LoadedSpec(
+        source=source, raw=raw, document=document, flavour=flavour, url=url, external_refs=tuple(external)
+    )
 
 
 def resolve_base_url(spec: LoadedSpec, override: str | None) -> str:

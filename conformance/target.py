@@ -57,8 +57,9 @@ def build_target(
     base_url: str | None,
     header_lines: list[str] | tuple[str, ...],
     verify: bool | str = True,
+    allow_ref_hosts: tuple[str, ...] = (),
 ) -> Target:
     """Fetch and validate the spec (sending the same credentials) and settle the base URL."""
     headers = parse_headers(header_lines)
-    spec = load_spec(spec_source, headers, verify)
+    spec = load_spec(spec_source, headers, verify, frozenset(allow_ref_hosts))
     return Target(spec=spec, base_url=resolve_base_url(spec, base_url), headers=headers, verify=verify)

@@ -1,0 +1,130 @@
+"""Bundle external `$ref`s into the document under a policy, so nothing downstream fetches anything.
+
+Validators and the fuzzer then see a document whose every reference is local. External documents are
+fetched only from the spec's own origin (or hosts the user allowed with --allow-ref-host); a document
+that came over the network may never reach into the tester's file system with `file:` references.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+
+from conformance.errors import SpecError
+
+BUNDLE_KEY = "x-conformance-bundled"
+MAX_EXTERNAL_DOCUMENTS = 50
+
+
+@dataclass
+class RefPolicy:
+    """Where external references may be fetched from."""
+
+    origin: str | None  # scheme://host:port of the spec when it came over HTTP(S)
+    allowed_hosts: frozenset[str] = field(default_factory=frozenset)
+
+    def check(self, uri: str, referrer: str) -> None:
+        parts = urlsplit(uri)
+        if parts.scheme in ("http", "https"):
+            if self.origin and origin_of(uri) == self.origin:
+                return
+            if (parts.hostname or "") in self.allowed_hosts:
+                return
+            own = f"the spec's own origin ({self.origin})" if self.origin else "no host (the spec is a local file)"
+            raise SpecError(
+                f"{referrer} refers to {uri}; $refs are fetched only from {own}. If you trust that host, pass "
+                f"--allow-ref-host {parts.hostname}, or bundle the schemas into one document "
+                "(for example with `redocly bundle`) and test that"
+            )
+        if parts.scheme in ("", "file"):
+            if self.origin is not None:
+                raise SpecError(
+                    f"{referrer} refers to the local file {uri}; a remote document may not read local files"
+                )
+            return
+        raise SpecError(f"{referrer} refers to {uri}: only http, https and local file references are supported")
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+Loader = Callable[[str], dict[str, Any]]
+
+
+def bundle_external_refs(document: dict[str, Any], base: str, policy: RefPolicy, load: Loader) -> list[str]:
+    """Rewrite every external `$ref` in place to point into `document[BUNDLE_KEY]`; return what was fetched.
+
+    `base` is the spec's URL or absolute file path; `load` fetches and parses one external document.
+    """
+    bundled: dict[str, Any] = {}
+    index: dict[str, str] = {}
+    queue: list[tuple[Any, str, str]] = [(document, base, "")]
+    while queue:
+        root, doc_base, prefix = queue.pop()
+        for node in _ref_holders(root):
+            ref = node["$ref"]
+            target, fragment = urldefrag(ref)
+            if not target:
+                node["$ref"] = f"#{prefix}{fragment}"
+                continue
+            uri = _absolute(target, doc_base)
+            policy.check(uri, doc_base)
+            if uri not in index:
+                if len(index) >= MAX_EXTERNAL_DOCUMENTS:
+                    raise SpecError(f"the document refers to more than {MAX_EXTERNAL_DOCUMENTS} external documents")
+                key = str(len(index))
+                index[uri] = key
+                bundled[key] = load(uri)
+                queue.append((bundled[key], uri, f"/{BUNDLE_KEY}/{key}"))
+            node["$ref"] = f"#/{BUNDLE_KEY}/{index[uri]}{fragment}"
+    if bundled:
+        document[BUNDLE_KEY] = bundled
+    unresolved = sorted({n["$ref"] for n in _ref_holders(document) if not _resolves(document, n["$ref"])})
+    if unresolved:
+        shown = ", ".join(unresolved[:5]) + (f" and {len(unresolved) - 5} more" if len(unresolved) > 5 else "")
+        raise SpecError(f"the document has $refs that point nowhere: {shown}")
+    return list(index)
+
+
+def _absolute(target: str, doc_base: str) -> str:
+    if urlsplit(doc_base).scheme in ("http", "https"):
+        return urljoin(doc_base, target)
+    if urlsplit(target).scheme:
+        return target
+    return str((Path(doc_base).parent / target).resolve())
+
+
+def _ref_holders(root: Any) -> list[dict[str, Any]]:
+    """Every mapping with a string `$ref`, visiting shared nodes once."""
+    found, seen, stack = [], set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen or not isinstance(node, dict | list):
+            continue
+        seen.add(id(node))
+        if isinstance(node, dict):
+            if isinstance(node.get("$ref"), str):
+                found.append(node)
+            stack.extend(node.values())
+        else:
+            stack.extend(node)
+    return found
+
+
+def _resolves(document: dict[str, Any], ref: str) -> bool:
+    if not ref.startswith("#"):
+        return False
+    node: Any = document
+    for raw in [p for p in ref[1:].split("/") if p]:
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
