@@ -14,6 +14,7 @@ from conformance.errors import UsageError
 from conformance.execution import execute, exit_code
 from conformance.outcomes import ExitCode
 from conformance.plugin import DEFAULT_MAX_EXAMPLES, ConformanceSession, RunSettings
+from conformance.safety import DEFAULT_MAX_RPS, DEFAULT_REQUEST_TIMEOUT
 
 
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -44,6 +45,23 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "allow_ref_hosts",
             multiple=True,
             help="Also fetch external $refs from this host (default: only the spec's own origin).",
+        ),
+        click.option(
+            "--read-only", is_flag=True, help="Send only GET, HEAD and OPTIONS: use this against live systems."
+        ),
+        click.option(
+            "--max-rps",
+            type=click.FloatRange(min=0),
+            help=f"Requests per second, fuzzing and checks alike (0: no limit; default {DEFAULT_MAX_RPS:g}, "
+            "and no limit for the demo's own supplier).",
+        ),
+        click.option("--max-time", type=click.FloatRange(min=1), help="Seconds for the whole run; stops cleanly."),
+        click.option(
+            "--request-timeout",
+            type=click.FloatRange(min=0.1),
+            default=DEFAULT_REQUEST_TIMEOUT,
+            show_default=True,
+            help="Seconds per request, including reading the whole body.",
         ),
         click.option("--insecure", is_flag=True, help="Skip TLS verification: marked on the report, never certifies."),
     ]
@@ -81,6 +99,9 @@ def finish(settings: RunSettings) -> None:
     except UsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(ExitCode.UNUSABLE)
+    except KeyboardInterrupt:
+        click.echo("interrupted before the run started; nothing was written", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
     print_summary(session)
     sys.exit(exit_code(session))
 
@@ -128,19 +149,13 @@ def demo(**options: Any) -> None:
     """Start the bundled reference supplier on a free loopback port and test it."""
     from council_supplier import serve
 
+    if options["max_rps"] is None:
+        options["max_rps"] = 0  # our own supplier on loopback: no need to spare it
     with serve("conformant") as supplier:
         click.echo(f"reference supplier at {supplier.spec_url}", err=True)
-        try:
-            settings = RunSettings(
-                spec=supplier.spec_url, headers=(f"Authorization: Bearer {supplier.token}",), **options
-            )
-            settings.ca_bundle = settings.ca_bundle or supplier.ca_bundle
-            session = execute(settings, Progress())
-        except UsageError as exc:
-            click.echo(f"error: {exc}", err=True)
-            sys.exit(ExitCode.UNUSABLE)
-    print_summary(session)
-    sys.exit(exit_code(session))
+        settings = RunSettings(spec=supplier.spec_url, headers=(f"Authorization: Bearer {supplier.token}",), **options)
+        settings.ca_bundle = settings.ca_bundle or supplier.ca_bundle
+        finish(settings)
 
 
 from conformance.cli_certificates import certify, keys, verify  # noqa: E402  (they reuse the helpers above)

@@ -1,7 +1,7 @@
 """A small HTTP client for checks that exercise the live API directly (not through the fuzzer).
 
 It resolves operationIds from the document, sends the user's credentials, verifies TLS as configured,
-never follows redirects (a redirect is a finding, not a destination) and caps response bodies.
+never follows redirects (a redirect is a finding, not a destination) and obeys the run's Safety limits.
 """
 
 from dataclasses import dataclass
@@ -9,11 +9,10 @@ from typing import Any
 
 import requests
 
+from conformance.safety import Safety
 from conformance.target import Target
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-DEFAULT_TIMEOUT = 10.0
-MAX_BODY_BYTES = 20 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,16 +35,12 @@ def operations_by_id(document: dict[str, Any]) -> dict[str, Operation]:
     return found
 
 
-class ResponseTooLarge(Exception):
-    """The response body exceeded the cap; the check should say so rather than read on."""
-
-
 class ApiClient:
-    """Requests against `target.base_url` with the target's headers and TLS settings."""
+    """Requests against `target.base_url` with the target's headers, TLS settings and the run's Safety."""
 
-    def __init__(self, target: Target, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, target: Target, safety: Safety | None = None) -> None:
         self.target = target
-        self.timeout = timeout
+        self.safety = safety or Safety()
         self.operations = operations_by_id(target.spec.document)
         self.session = requests.Session()
         self.session.verify = target.verify
@@ -62,20 +57,24 @@ class ApiClient:
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> requests.Response:
-        """One request; the body is read up to MAX_BODY_BYTES."""
+        """One request within the run's limits: refused writes in read-only runs, paced, time- and size-capped."""
+        self.safety.check_budget()
+        self.safety.allow(method)
+        self.safety.pace()
         sent = dict(self.target.headers) if authenticated else {}
         sent.update(headers or {})
-        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("timeout", self.safety.request_timeout)
+        kwargs.setdefault("verify", self.target.verify)  # per request: REQUESTS_CA_BUNDLE would override session.verify
         response = self.session.request(
-            method.upper(), self.url(path), headers=sent, allow_redirects=False, stream=True, **kwargs
+            method.upper(),
+            self.url(path),
+            headers=sent,
+            allow_redirects=False,
+            stream=True,
+            hooks={"response": [self.safety.response_hook()]},
+            **kwargs,
         )
-        body = bytearray()
-        for chunk in response.iter_content(65536):
-            body.extend(chunk)
-            if len(body) > MAX_BODY_BYTES:
-                response.close()
-                raise ResponseTooLarge(f"{method.upper()} {path}: response larger than {MAX_BODY_BYTES} bytes")
-        response._content = bytes(body)
+        _ = response.content  # read now, under the cap, so checks never see a half-read body
         return response
 
     def call(self, operation_id: str, path_params: dict[str, Any] | None = None, **kwargs: Any) -> requests.Response:

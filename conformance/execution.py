@@ -1,7 +1,6 @@
 """Drive one conformance run in-process: the same pytest session a supplier runs with plain pytest."""
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from conformance import suite
 from conformance.errors import UsageError
 from conformance.outcomes import ExitCode
-from conformance.plugin import ConformanceSession, RunSettings
+from conformance.plugin import ConformanceSession, RunSettings, verdict_exit_code
 
 
 def execute(settings: RunSettings, progress: Callable[[str], None]) -> ConformanceSession:
@@ -31,8 +30,4 @@ def execute(settings: RunSettings, progress: Callable[[str], None]) -> Conforman
 
 def exit_code(session: ConformanceSession) -> ExitCode:
     assert session.record is not None
-    return ExitCode.CONFORMANT if session.record["verdict"] == "conformant" else ExitCode.NOT_CONFORMANT
-
-
-def stderr_progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    return verdict_exit_code(session.record, session.interrupted)

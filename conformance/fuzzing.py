@@ -12,6 +12,10 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
+from conformance.fuzz_guard import guarded
+from conformance.network import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
+from conformance.safety import SAFE_METHODS, Safety, cut_reason
+
 # Every check Schemathesis runs, and the requirement its failures violate. A test keeps this complete.
 CHECK_REQUIREMENTS: dict[str, str] = {
     "not_a_server_error": "EXP-03",
@@ -30,7 +34,11 @@ CHECK_REQUIREMENTS: dict[str, str] = {
     "object_level_authorization": "NET-01",
 }
 AUTH_REQUIREMENT = "NET-01"
+# A server error on a case generated in negative mode (malformed input) violates this one instead of EXP-03.
+MALFORMED_INPUT_REQUIREMENT = "NET-10"
+MAX_OBSERVATIONS_KEPT = 20
 STATEFUL_REQUIREMENT = "EXP-09"
+FUZZ_SHARE_OF_TIME = 0.7  # of what is left of --max-time; the direct checks need the rest
 STATEFUL_PROGRESS_EVERY = 20  # stateful scenarios are many and short; a line each would drown the output
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 
@@ -44,8 +52,8 @@ class FuzzSettings:
     seed: int
     max_examples: int
     workers: int = 1
-    request_timeout: float = 10.0
     tls_verify: bool | str = True
+    safety: Safety = field(default_factory=Safety)
 
 
 @dataclass
@@ -91,6 +99,14 @@ class FuzzReport:
     stop_reason: str = "completed"
     stateful_ran: bool = False
     secured_operations: int = 0
+    # What the fuzzed responses showed besides check failures (the first MAX_OBSERVATIONS_KEPT of each):
+    # 429s and their headers, and how many responses advertised rate limits (NET-11); error responses
+    # that give away stack traces, banners or internal paths (NET-08).
+    throttled: list[dict[str, Any]] = field(default_factory=list)
+    throttled_total: int = 0
+    rate_limit_advertised: int = 0
+    leaks: list[dict[str, Any]] = field(default_factory=list)
+    leaks_total: int = 0
 
     def findings_for(self, requirement: str) -> list[Finding]:
         return sorted((f for f in self.findings.values() if f.requirement == requirement), key=lambda f: f.key)
@@ -121,19 +137,29 @@ Progress = Callable[[str], None]
 def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
     """A Schemathesis schema configured for this run (seeded, with the user's headers masked in output)."""
     sanitized = sorted({name.lower() for name in settings.headers} | CREDENTIAL_HEADERS)
-    config = SchemathesisConfig.from_dict(
-        {
-            "base-url": settings.base_url,
-            "headers": settings.headers,
-            "seed": settings.seed,
-            "workers": settings.workers,
-            "request-timeout": settings.request_timeout,
-            "tls-verify": settings.tls_verify,
-            "generation": {"max-examples": settings.max_examples},
-            "output": {"sanitization": {"keys-to-sanitize": sanitized}},
-        }
-    )
-    return schemathesis.openapi.from_dict(document, config=config)
+    safety = settings.safety
+    options: dict[str, Any] = {
+        "base-url": settings.base_url,
+        "headers": settings.headers,
+        "seed": settings.seed,
+        "workers": settings.workers,
+        "request-timeout": safety.request_timeout,
+        "tls-verify": settings.tls_verify,
+        "max-redirects": 0,  # a redirect is the response under test, never a destination
+        "generation": {"max-examples": settings.max_examples},
+        "output": {"sanitization": {"keys-to-sanitize": sanitized}},
+    }
+    if safety.max_rps:
+        options["rate-limit"] = f"{safety.max_rps:g}/s"
+    remaining = safety.remaining()
+    if remaining is not None:
+        options["max-time"] = max(1, int(remaining * FUZZ_SHARE_OF_TIME))
+    if safety.read_only:
+        # No undeclared methods either: that check sends DELETE, PATCH and the like to every path.
+        options["checks"] = {"unsupported_method": {"enabled": False}}
+        options["phases"] = {"coverage": {"unexpected-methods": []}}
+    schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig.from_dict(options))
+    return schema.include(method=sorted(SAFE_METHODS)) if safety.read_only else schema
 
 
 def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Progress) -> FuzzReport:
@@ -141,7 +167,14 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
     schema = build_schema(document, settings)
     report = FuzzReport(operations_total=schema.statistic.operations.total)
     report.secured_operations = _count_secured(document)
-    for event in from_schema(schema).execute():
+    with guarded(settings.safety):
+        _consume(from_schema(schema).execute(), report, progress)
+    return report
+
+
+def _consume(stream: Any, report: FuzzReport, progress: Progress) -> None:
+    """Fold the engine's events into the report."""
+    for event in stream:
         if isinstance(event, events.PhaseStarted):
             if event.phase.name.value == "stateful":
                 report.stateful_ran = True
@@ -149,7 +182,8 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
         elif isinstance(event, events.ScenarioFinished):
             _record_scenario(event, report, progress)
         elif isinstance(event, events.NonFatalError):
-            report.add_error(f"{event.label}: {event.info.title}: {event.info.message}".strip())
+            detail = cut_reason(event.value) or f"{event.info.title}: {event.info.message}"
+            report.add_error(f"{event.label}: {detail}".strip())
         elif isinstance(event, events.FatalError):
             report.add_error(f"fuzzing failed: {event.exception}")
         elif isinstance(event, events.Interrupted):
@@ -158,7 +192,6 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
             reason = getattr(event, "stop_reason", None)
             if reason is not None and str(reason.value) != "completed":
                 report.stop_reason = str(reason.value)
-    return report
 
 
 def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progress: Progress) -> None:
@@ -169,6 +202,9 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
     for case_id, node in recorder.cases.items():
         if recorder.checks.get(case_id) or recorder.interactions.get(case_id):
             report.operations_tested.add(node.value.operation.label)
+    for interaction in recorder.interactions.values():
+        if interaction.response is not None:
+            _observe_response(interaction.response, recorder.label, report)
     for case_id, checks in recorder.checks.items():
         for check in checks:
             if check.status != Status.FAILURE or check.failure_info is None:
@@ -179,7 +215,8 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
                 existing.occurrences += 1
             else:
                 report.findings[finding.key] = finding
-    if event.status == Status.ERROR and event.skip_reason is None:
+    already_explained = any(message.startswith(recorder.label + ":") for message in report.errors)
+    if event.status == Status.ERROR and event.skip_reason is None and not already_explained:
         report.add_error(f"{recorder.label}: the harness could not complete the generated cases")
     report.scenarios += 1
     if event.phase.value != "stateful" or report.scenarios % STATEFUL_PROGRESS_EVERY == 0:
@@ -192,6 +229,8 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
 def _finding(check: Any, case: Any) -> Finding:
     failure = check.failure_info.failure
     requirement = CHECK_REQUIREMENTS.get(check.name, "EXP-04")
+    if check.name == "not_a_server_error" and is_negative(case):
+        requirement = MALFORMED_INPUT_REQUIREMENT
     if check.name == "missing_required_header" and getattr(failure, "header_name", "").lower() in _auth_headers(case):
         requirement = AUTH_REQUIREMENT
     return Finding(
@@ -203,6 +242,34 @@ def _finding(check: Any, case: Any) -> Finding:
         curl=check.failure_info.code_sample,
         status_code=getattr(failure, "status_code", None),
     )
+
+
+def is_negative(case: Any) -> bool:
+    """Whether Schemathesis generated this case to violate the document (negative mode)."""
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode.is_negative
+
+
+def _observe_response(response: Any, label: str, report: FuzzReport) -> None:
+    """Note rate-limit headers and 429s, and what error responses give away."""
+    headers = {name: values[0] for name, values in response.headers.items() if values}
+    limits = rate_limit_headers(headers)
+    if any(name != "retry-after" for name in limits):
+        report.rate_limit_advertised += 1
+    if response.status_code == 429:
+        report.throttled_total += 1
+        if len(report.throttled) < MAX_OBSERVATIONS_KEPT:
+            report.throttled.append(
+                {"source": "fuzzing", "operation": label, "headers": limits, "usable": tells_when_to_retry(headers)}
+            )
+    if response.status_code >= 400:
+        leaks = find_leaks(response.content[:65536].decode("utf-8", "replace")) + banner_leaks(headers)
+        if leaks:
+            report.leaks_total += 1
+            if len(report.leaks) < MAX_OBSERVATIONS_KEPT:
+                report.leaks.append(
+                    {"source": "fuzzing", "operation": label, "status": response.status_code, "leaks": leaks}
+                )
 
 
 def _auth_headers(case: Any) -> set[str]:

@@ -29,3 +29,4 @@ class ExitCode(IntEnum):
     CONFORMANT = 0
     NOT_CONFORMANT = 1
     UNUSABLE = 2
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM: the report so far is written and marked incomplete

@@ -6,6 +6,8 @@ so they give the same verdicts and the same results.json.
 
 import contextlib
 import secrets
+import signal
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,13 @@ from conformance.outcomes import ExitCode, Outcome, Verdict
 from conformance.profiles import Profile, all_requirements, select_profiles
 from conformance.render import write_reports
 from conformance.results import RequirementResult, RunRecord, build_profile_result, overall_verdict, utc_now
+from conformance.safety import (
+    DEFAULT_MAX_RPS,
+    DEFAULT_REQUEST_TIMEOUT,
+    ReadOnlyRefusal,
+    Safety,
+    TimeBudgetExhausted,
+)
 from conformance.target import Target, build_target, tls_verify
 
 DEFAULT_MAX_EXAMPLES = 25
@@ -43,6 +52,10 @@ class RunSettings:
     ca_bundle: str | None = None
     insecure: bool = False
     allow_ref_hosts: tuple[str, ...] = ()
+    read_only: bool = False
+    max_rps: float | None = None  # None: DEFAULT_MAX_RPS; 0: no limit
+    max_time: float | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
     def out_dir(self, started: datetime) -> Path:
         return Path(self.out) if self.out else Path("reports") / started.strftime("%Y%m%dT%H%M%SZ")
@@ -70,6 +83,10 @@ class ConformanceSession:
     record: dict[str, Any] | None = None
     out_dir: Path | None = None
     progress_writer: Any = None
+    safety: Safety = field(default_factory=Safety)
+    interrupted: bool = False
+    budget_exhausted: bool = False
+    collection_errors: list[str] = field(default_factory=list)
 
     def prepare(self) -> None:
         """Load the target and the profiles; raises UsageError when either is unusable."""
@@ -77,6 +94,16 @@ class ConformanceSession:
             raise UsageError("--max-examples must be at least 1")
         if self.settings.workers < 1:
             raise UsageError("--workers must be at least 1")
+        if (self.settings.max_rps or 0) < 0 or (self.settings.max_time or 0) < 0:
+            raise UsageError("--max-rps and --max-time must not be negative")
+        if self.settings.request_timeout <= 0:
+            raise UsageError("--request-timeout must be positive")
+        self.safety = Safety(
+            read_only=self.settings.read_only,
+            max_rps=DEFAULT_MAX_RPS if self.settings.max_rps is None else self.settings.max_rps,
+            max_time=self.settings.max_time,
+            request_timeout=self.settings.request_timeout,
+        )
         self.profiles = select_profiles(self.settings.profiles)
         verify = tls_verify(self.settings.ca_bundle, self.settings.insecure)
         self.target = build_target(
@@ -103,8 +130,13 @@ class ConformanceSession:
                 max_examples=self.settings.max_examples,
                 workers=self.settings.workers,
                 tls_verify=self.target.verify,
+                safety=self.safety,
             )
             self.fuzz = run_fuzzing(self.target.spec.document, settings, self.progress)
+            if self.fuzz.stop_reason == "interrupted":
+                raise KeyboardInterrupt  # the engine swallowed Ctrl-C; stop the whole run, keep what we have
+            if self.fuzz.stop_reason == "max_time":
+                self.budget_exhausted = True
         return self.fuzz
 
     # --- pytest hooks -------------------------------------------------------------------------
@@ -129,9 +161,20 @@ class ConformanceSession:
         captured = _captured_from(report, call, item.stash.get(EVIDENCE_KEY, []))
         if captured is None:
             return
+        if call.excinfo is not None and isinstance(call.excinfo.value, TimeBudgetExhausted):
+            self.budget_exhausted = True
         if captured.outcome != Outcome.PASS or requirement not in self.captured:
             self.captured[requirement] = captured
         self.progress(f"{requirement}: {captured.outcome.value}")
+
+    def pytest_keyboard_interrupt(self, excinfo: pytest.ExceptionInfo) -> None:
+        self.interrupted = True
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A suite module that cannot be imported is a harness defect: say so instead of losing it."""
+        if report.failed:
+            lines = str(report.longrepr).strip().splitlines()
+            self.collection_errors.append(f"{report.nodeid}: {lines[-1] if lines else 'collection failed'}")
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.target is None:
@@ -139,8 +182,7 @@ class ConformanceSession:
         self.record = self.build_record()
         assert self.out_dir is not None
         write_reports(self.record, self.out_dir)
-        verdict = self.record["verdict"]
-        session.exitstatus = ExitCode.CONFORMANT if verdict == Verdict.CONFORMANT.value else ExitCode.NOT_CONFORMANT
+        session.exitstatus = verdict_exit_code(self.record, self.interrupted)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Plain-pytest users see the verdicts and the seed under pytest's own summary."""
@@ -153,17 +195,31 @@ class ConformanceSession:
 
     # --- the run record -----------------------------------------------------------------------
 
+    def incomplete_reason(self) -> str:
+        """Why this run cannot speak for the whole API, or "" when it can."""
+        if self.interrupted:
+            return "the run was interrupted before it finished"
+        if self.collection_errors:
+            return "the conformance suite could not be loaded: " + "; ".join(self.collection_errors)
+        if self.budget_exhausted:
+            return f"the run reached its time limit (--max-time {self.safety.max_time:g}); see what was not tested"
+        if self.fuzz is not None and self.fuzz.stop_reason != "completed":
+            return f"fuzzing stopped early: {self.fuzz.stop_reason}"
+        return ""
+
     def build_record(self) -> dict[str, Any]:
         assert self.target is not None
         catalogue = all_requirements()
         fuzz = self.fuzz
-        complete = fuzz is None or fuzz.stop_reason == "completed"
+        incomplete_reason = self.incomplete_reason()
+        complete = not incomplete_reason
+        not_run = "not tested: the run was interrupted" if self.interrupted else "no check ran for this requirement"
         results: dict[str, RequirementResult] = {}
         for profile in self.profiles:
             for req in profile.requirements:
-                got = self.captured.get(req.id) or Captured(Outcome.ERROR, "no check ran for this requirement", [])
+                got = self.captured.get(req.id) or Captured(Outcome.ERROR, not_run, [])
                 results[req.id] = RequirementResult.of(catalogue[req.id], got.outcome, got.reason, got.evidence)
-        profiles = [build_profile_result(p, results, complete) for p in self.profiles]
+        profiles = [build_profile_result(p, results, complete, self.safety.read_only) for p in self.profiles]
         spec = self.target.spec
         record = RunRecord(
             run={
@@ -173,7 +229,10 @@ class ConformanceSession:
                 "max_examples": self.settings.max_examples,
                 "workers": self.settings.workers,
                 "complete": complete,
-                "incomplete_reason": "" if complete else f"fuzzing stopped early: {fuzz.stop_reason}" if fuzz else "",
+                "incomplete_reason": incomplete_reason,
+                "read_only": self.safety.read_only,
+                "max_rps": self.safety.max_rps or 0,
+                "max_time": self.safety.max_time or 0,
             },
             harness={
                 "name": "procurement-conformance",
@@ -194,6 +253,12 @@ class ConformanceSession:
             verdict=overall_verdict(profiles).value,
         )
         return self.target.redactor.deep(record.to_dict())
+
+
+def verdict_exit_code(record: dict[str, Any], interrupted: bool) -> ExitCode:
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.CONFORMANT if record["verdict"] == Verdict.CONFORMANT.value else ExitCode.NOT_CONFORMANT
 
 
 def _fuzz_summary(fuzz: FuzzReport | None) -> dict[str, Any]:
@@ -242,7 +307,9 @@ def _captured_from(report: pytest.TestReport, call: pytest.CallInfo, evidence: l
     message = str(exc).split("\nassert ")[0].strip() if exc else "failed"
     if report.when == "call" and isinstance(exc, AssertionError):
         return Captured(Outcome.FAIL, message, evidence)
-    if isinstance(exc, Undecided | UsageError):
+    if isinstance(exc, ReadOnlyRefusal):
+        return Captured(Outcome.NOT_APPLICABLE, f"read-only run: this check {message}", evidence)
+    if isinstance(exc, Undecided | UsageError | TimeBudgetExhausted):
         return Captured(Outcome.ERROR, message, evidence)
     return Captured(Outcome.ERROR, f"the check could not run: {type(exc).__name__}: {message}"[:500], evidence)
 
@@ -262,6 +329,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--conformance-workers", type=int, default=1, help="concurrent fuzzing workers")
     group.addoption(
         "--conformance-allow-ref-host", action="append", default=[], help="host $refs may also be fetched from"
+    )
+    group.addoption("--conformance-read-only", action="store_true", help="send only GET, HEAD and OPTIONS")
+    group.addoption(
+        "--conformance-max-rps", type=float, help=f"requests per second (default {DEFAULT_MAX_RPS:g}; 0: no limit)"
+    )
+    group.addoption("--conformance-max-time", type=float, help="seconds for the whole run")
+    group.addoption(
+        "--conformance-request-timeout", type=float, default=DEFAULT_REQUEST_TIMEOUT, help="seconds per request"
     )
     group.addoption("--conformance-ca-bundle", help="PEM file of a private certificate authority to trust")
     group.addoption(
@@ -286,6 +361,10 @@ def pytest_configure(config: pytest.Config) -> None:
                 ca_bundle=config.getoption("--conformance-ca-bundle"),
                 insecure=config.getoption("--conformance-insecure"),
                 allow_ref_hosts=tuple(config.getoption("--conformance-allow-ref-host")),
+                read_only=config.getoption("--conformance-read-only"),
+                max_rps=config.getoption("--conformance-max-rps"),
+                max_time=config.getoption("--conformance-max-time"),
+                request_timeout=config.getoption("--conformance-request-timeout"),
             )
         )
         config.pluginmanager.register(session, "conformance-session")
@@ -311,12 +390,25 @@ def _terminal_progress(config: pytest.Config) -> Any:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     conformance = session.config.stash.get(SESSION_KEY, None)
-    if conformance is None or conformance.target is not None:
+    if conformance is None:
         return
+    stop_on_sigterm()
+    if conformance.target is not None:
+        return  # `conformance run` prepared it already, to report unusable input before pytest starts
     try:
         conformance.prepare()
     except UsageError as exc:
         pytest.exit(f"error: {exc}", returncode=ExitCode.UNUSABLE)
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM stops a run like Ctrl-C does, so the report so far is still written (marked incomplete)."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -336,9 +428,9 @@ def target(conformance_session: ConformanceSession) -> Target:
 
 
 @pytest.fixture(scope="session")
-def api(target: Target) -> ApiClient:
-    """An HTTP client for checks that exercise the live API directly."""
-    return ApiClient(target)
+def api(target: Target, conformance_session: ConformanceSession) -> ApiClient:
+    """An HTTP client for checks that exercise the live API directly, within the run's safety limits."""
+    return ApiClient(target, conformance_session.safety)
 
 
 @pytest.fixture(scope="session")

@@ -54,24 +54,31 @@ class ProfileResult:
     advisories: list[str]
 
 
-def profile_verdict(requirements: list[RequirementResult], complete: bool) -> Verdict:
-    """Conformant only when every applicable MUST passed in a complete run; a skip or error never passes."""
+def profile_verdict(requirements: list[RequirementResult], complete: bool, read_only: bool = False) -> Verdict:
+    """Conformant only when every applicable MUST passed in a complete run; a skip or error never passes.
+
+    In a read-only run a MUST that could not apply may only have been spared its writes, so it leaves
+    the profile incomplete rather than conformant.
+    """
     musts = [r for r in requirements if r.level == Level.MUST.value]
     if any(r.outcome == Outcome.FAIL.value for r in musts):
         return Verdict.NOT_CONFORMANT
-    if not complete or any(r.outcome == Outcome.ERROR.value for r in musts):
+    undecided = {Outcome.ERROR.value} | ({Outcome.NOT_APPLICABLE.value} if read_only else set())
+    if not complete or any(r.outcome in undecided for r in musts):
         return Verdict.INCOMPLETE
     return Verdict.CONFORMANT
 
 
-def build_profile_result(profile: Profile, results: dict[str, RequirementResult], complete: bool) -> ProfileResult:
+def build_profile_result(
+    profile: Profile, results: dict[str, RequirementResult], complete: bool, read_only: bool = False
+) -> ProfileResult:
     reqs = [results[r.id] for r in profile.requirements]
     advisories = [r.id for r in reqs if r.level == Level.SHOULD.value and r.outcome == Outcome.FAIL.value]
     return ProfileResult(
         id=profile.id,
         version=profile.version,
         title=profile.title,
-        verdict=profile_verdict(reqs, complete).value,
+        verdict=profile_verdict(reqs, complete, read_only).value,
         requirements=reqs,
         advisories=advisories,
     )

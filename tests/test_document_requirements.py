@@ -52,6 +52,8 @@ def run_file_spec(document: dict, tmp_path: Path) -> CliRun:
                 supplier.base + "/v1",
                 "--ca-bundle",
                 supplier.ca_bundle,
+                "--max-rps",
+                "0",
                 "--profile",
                 "open-standard-export",
                 "--header",

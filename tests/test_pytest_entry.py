@@ -27,6 +27,8 @@ def run_plain_pytest(supplier: RunningSupplier, out: Path, cwd: Path) -> subproc
             f"Authorization: Bearer {supplier.token}",
             "--conformance-ca-bundle",
             supplier.ca_bundle,
+            "--conformance-max-rps",
+            "0",
             "--conformance-seed",
             str(SEED),
             "--conformance-max-examples",
