@@ -102,6 +102,8 @@ def certification_failures(record: dict[str, Any]) -> list[str]:
     failures = []
     if record["target"].get("tls_verification", "on") != "on":
         failures.append("TLS certificates were not verified (--insecure): such a run is never certified")
+    if record["run"].get("read_only"):
+        failures.append("the run was read-only: requirements that need writes were not tested")
     if not record["run"]["complete"]:
         failures.append(f"the run is incomplete: {record['run']['incomplete_reason'] or 'unknown reason'}")
     for profile in record["profiles"]:

@@ -106,6 +106,8 @@ def certify(
                                          (product_version, "--product-version"))]
     if options.get("insecure"):
         fail_usage("--insecure runs are never certified; trust the supplier's CA with --ca-bundle instead")
+    if options.get("read_only"):
+        fail_usage("--read-only runs are never certified: certification exercises writes against a test system")
     try:
         # The key is checked before the run: a refused key should not cost a full fuzzing run.
         private_key = load_private_key(key_path)

@@ -5,6 +5,7 @@ so they give the same verdicts and the same results.json.
 """
 
 import contextlib
+import os
 import secrets
 import signal
 import threading
@@ -105,6 +106,7 @@ class ConformanceSession:
             request_timeout=self.settings.request_timeout,
         )
         self.profiles = select_profiles(self.settings.profiles)
+        self.settings.headers = (*self.settings.headers, *headers_from_environment())
         verify = tls_verify(self.settings.ca_bundle, self.settings.insecure)
         self.target = build_target(
             self.settings.spec, self.settings.base_url, self.settings.headers, verify, self.settings.allow_ref_hosts
@@ -253,6 +255,14 @@ class ConformanceSession:
             verdict=overall_verdict(profiles).value,
         )
         return self.target.redactor.deep(record.to_dict())
+
+
+HEADERS_VARIABLE = "CONFORMANCE_HEADERS"
+
+
+def headers_from_environment() -> list[str]:
+    """`Name: value` lines from $CONFORMANCE_HEADERS, so CI can pass secrets without a command line."""
+    return [line for line in os.environ.get(HEADERS_VARIABLE, "").splitlines() if line.strip()]
 
 
 def verdict_exit_code(record: dict[str, Any], interrupted: bool) -> ExitCode:

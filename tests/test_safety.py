@@ -126,8 +126,10 @@ def test_max_rps_bounds_the_request_count(tmp_path: Path) -> None:
     assert seen <= 5 * 12 + 20, seen
 
 
-def test_a_unique_secret_never_appears_in_any_output(tmp_path: Path) -> None:
+def test_a_unique_secret_never_appears_in_any_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     secret = f"s3cr3t-{uuid.uuid4().hex}"
+    from_env = f"env-{uuid.uuid4().hex}"
+    monkeypatch.setenv("CONFORMANCE_HEADERS", f"X-Tenant-Secret: {from_env}\nAuthorization-Extra: Basic {from_env}")
     with serve("ignored-auth") as supplier:
         args = [
             *supplier_args(supplier),
@@ -143,6 +145,7 @@ def test_a_unique_secret_never_appears_in_any_output(tmp_path: Path) -> None:
     assert {p.name for p in written} >= {"results.json", "report.html", "junit.xml"}
     for path in written:
         assert secret not in path.read_text("utf-8", errors="replace"), path.name
+        assert from_env not in path.read_text("utf-8", errors="replace"), path.name
         assert supplier.token not in path.read_text("utf-8", errors="replace"), path.name
     assert "[REDACTED]" in (tmp_path / "results.json").read_text("utf-8") or "[Filtered]" in (
         tmp_path / "results.json"
@@ -179,3 +182,54 @@ def test_interrupt_writes_the_report_so_far_marked_incomplete(signum: int, tmp_p
     assert record["verdict"] != "conformant"
     assert "interrupted" in (tmp_path / "report.html").read_text("utf-8")
     assert "Traceback" not in stderr
+
+
+def test_an_incomplete_run_never_produces_a_certificate(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    assert run_cli(["keys", "generate"], keys).code == 0
+    with serve("conformant") as supplier:
+        result = run_cli(
+            [
+                "certify",
+                *supplier.harness_args(),
+                "--key",
+                str(keys / "signing.private.pem"),
+                "--supplier",
+                "Council",
+                "--product",
+                "Cases",
+                "--product-version",
+                "1",
+                "--max-examples",
+                "2000",
+                "--max-time",
+                "4",
+            ],
+            tmp_path / "out",
+        )
+    assert result.code == 1, result.stderr[-1500:]
+    assert result.results["run"]["complete"] is False
+    assert not (tmp_path / "out" / "certificate.html").exists()
+    assert not (tmp_path / "out" / "certificate.dsse.json").exists()
+
+
+def test_read_only_runs_are_never_certified(tmp_path: Path) -> None:
+    result = run_cli(
+        [
+            "certify",
+            "--spec",
+            "https://127.0.0.1:9/openapi.json",
+            "--read-only",
+            "--key",
+            "k.pem",
+            "--supplier",
+            "s",
+            "--product",
+            "p",
+            "--product-version",
+            "1",
+        ],
+        tmp_path,
+    )
+    assert result.code == 2
+    assert "--read-only runs are never certified" in result.stderr
