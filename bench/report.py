@@ -1,0 +1,55 @@
+"""Render benchmark results as the markdown table the README quotes."""
+
+from typing import Any
+
+
+def markdown(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    lines = [
+        f"Taken {results['taken_at']} on {m['cpu_count']} cores, {m['memory_gb']} GB, {m['processor']}, "
+        f"Python {m['python']}{' (quick mode)' if results['quick'] else ''}.",
+        "",
+        "**Overhead against `st run`** (fuzzing only, same supplier, seed and examples; alternated):",
+        "",
+        "| round | harness (s) | st run (s) | ratio |",
+        "|---|---|---|---|",
+    ]
+    for index, row in enumerate(results["overhead"]["rounds"], 1):
+        lines.append(f"| {index} | {row['harness_s']} | {row['st_s']} | {row['ratio']} |")
+    overhead = results["overhead"]
+    lines += [f"| median | | | **{overhead['median_ratio']}** (target <= {overhead['target']}) |", ""]
+    lines += [
+        "**Throughput** (a demo-sized run, all profiles):",
+        "",
+        "| workers | seconds | cases | requests | cases/s | requests/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in results["throughput"]:
+        lines.append(
+            f"| {row['workers']} | {row['seconds']} | {row['cases']} | {row['requests']} | "
+            f"{row['cases_per_s']} | {row['requests_per_s']} |"
+        )
+    lines += [
+        "",
+        "**Scale** (synthetic documents; load+validate+plan in a fresh process):",
+        "",
+        "| operations | load+validate (s) | plan (s) | peak memory (MB) | one example per operation (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for row in results["scale"]:
+        fuzz = row["one_example_per_op_s"] if row["one_example_per_op_s"] is not None else "not run"
+        lines.append(
+            f"| {row['operations']} | {row['load_validate_s']} | {row['plan_s']} | {row['peak_mb']} | {fuzz} |"
+        )
+    cert = results["certificates"]
+    lines += [
+        "",
+        f"**Certificates**: sign {cert['sign_ms_each']} ms, verify {cert['verify_ms_each']} ms each "
+        f"({cert['count']} certificates).",
+    ]
+    if "listing" in results:
+        lines.append(
+            f"Listing build for {results['listing']['count']} certificates: {results['listing']['seconds']} s "
+            "(target < 10 s)."
+        )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,204 @@
+"""The four measurements of the benchmark; each returns plain data for JSON and markdown."""
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from council_supplier import serve
+
+from bench.synthetic import generic_server, synthetic_document
+from bench.timing import timed
+from conformance.fuzzing import FuzzSettings, run_fuzzing
+from conformance.safety import Safety
+from conformance.spec import load_spec
+
+PYTHON = sys.executable
+
+
+def overhead(rounds: int, examples: int, seed: int) -> dict[str, Any]:
+    """The harness's fuzzing-only suite against `st run`, same supplier, seed and examples, alternated."""
+    pairs = []
+    for index in range(rounds):
+        order = ("harness", "st") if index % 2 == 0 else ("st", "harness")
+        times: dict[str, float] = {}
+        for tool in order:
+            with serve("conformant", https=False) as supplier, tempfile.TemporaryDirectory() as out:
+                command = (
+                    _harness_command(supplier, examples, seed, out)
+                    if tool == "harness"
+                    else _st_command(supplier, examples, seed)
+                )
+                result = timed(command)
+                if result.returncode not in (0, 1):
+                    raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr[-800:]}")
+                times[tool] = result.seconds
+        pairs.append(
+            {
+                "harness_s": round(times["harness"], 2),
+                "st_s": round(times["st"], 2),
+                "ratio": round(times["harness"] / times["st"], 3),
+            }
+        )
+    return {"rounds": pairs, "median_ratio": round(statistics.median(p["ratio"] for p in pairs), 3), "target": 1.15}
+
+
+def _harness_command(supplier: Any, examples: int, seed: int, out: str) -> list[str]:
+    """Plain-pytest entry point limited to the fuzzing-based checks: the fuzzing cost, nothing else."""
+    return [
+        PYTHON,
+        "-m",
+        "pytest",
+        "--pyargs",
+        "conformance.suite",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "test_contract",
+        "--conformance-spec",
+        supplier.spec_url,
+        "--conformance-header",
+        f"Authorization: Bearer {supplier.token}",
+        "--conformance-seed",
+        str(seed),
+        "--conformance-max-examples",
+        str(examples),
+        "--conformance-max-rps",
+        "0",
+        "--conformance-out",
+        out,
+    ]
+
+
+def _st_command(supplier: Any, examples: int, seed: int) -> list[str]:
+    return [
+        PYTHON,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        supplier.spec_url,
+        "--seed",
+        str(seed),
+        "--max-examples",
+        str(examples),
+        "-H",
+        f"Authorization: Bearer {supplier.token}",
+        "--no-color",
+    ]
+
+
+def throughput(examples: int, seed: int) -> list[dict[str, Any]]:
+    """A demo-sized run with one and two workers: cases and requests per second."""
+    rows = []
+    for workers in (1, 2):
+        with serve("conformant") as supplier, tempfile.TemporaryDirectory() as out:
+            result = timed(
+                [
+                    PYTHON,
+                    "-m",
+                    "conformance",
+                    "run",
+                    *supplier.harness_args(),
+                    "--seed",
+                    str(seed),
+                    "--max-examples",
+                    str(examples),
+                    "--workers",
+                    str(workers),
+                    "--out",
+                    out,
+                ]
+            )
+            requests_seen = supplier.app.requests_seen
+            cases = json.loads((Path(out) / "results.json").read_text())["fuzzing"]["cases"]
+        rows.append(
+            {
+                "workers": workers,
+                "seconds": round(result.seconds, 2),
+                "cases": cases,
+                "requests": requests_seen,
+                "cases_per_s": round(cases / result.seconds, 1),
+                "requests_per_s": round(requests_seen / result.seconds, 1),
+            }
+        )
+    return rows
+
+
+def scale(sizes: list[int], run_limit: int) -> list[dict[str, Any]]:
+    """Load, validate and plan each synthetic size in its own process; fuzz one example per operation."""
+    rows = []
+    for size in sizes:
+        result = timed([PYTHON, "-m", "bench.measure_plan", str(size)])
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr[-800:])
+        row = json.loads(result.stdout)
+        row["one_example_per_op_s"] = _fuzz_once(size) if size <= run_limit else None
+        rows.append(row)
+    return rows
+
+
+def _fuzz_once(size: int) -> float:
+    with tempfile.TemporaryDirectory() as folder, generic_server() as base:
+        path = Path(folder) / "openapi.json"
+        path.write_text(json.dumps(synthetic_document(size)))
+        spec = load_spec(str(path))
+        settings = FuzzSettings(base_url=base, headers={}, seed=1, max_examples=1, safety=Safety(max_rps=0))
+        started = time.perf_counter()
+        run_fuzzing(spec.document, settings, lambda _: None)
+        return round(time.perf_counter() - started, 2)
+
+
+def certificates(count: int) -> dict[str, Any]:
+    """Sign and verify cost per certificate, from one real run record of the reference supplier."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from conformance.certificate import build_statement, canonical, embed_json, render_html, verify_certificate
+    from conformance.signing import key_id, sign_envelope
+
+    with serve("conformant") as supplier, tempfile.TemporaryDirectory() as out:
+        timed(
+            [
+                PYTHON,
+                "-m",
+                "conformance",
+                "run",
+                *supplier.harness_args(),
+                "--max-examples",
+                "3",
+                "--seed",
+                "1",
+                "--out",
+                out,
+            ]
+        )
+        record = json.loads((Path(out) / "results.json").read_text())
+    key = Ed25519PrivateKey.generate()
+    trusted = {key_id(key.public_key()): key.public_key()}
+    pages = []
+    started = time.perf_counter()
+    for index in range(count):
+        statement = build_statement(
+            record,
+            supplier=f"Supplier {index}",
+            product=f"Product {index}",
+            product_version="1.0",
+            valid_days=365,
+            issuer_key_id=key_id(key.public_key()),
+            issued=datetime.now(UTC),
+        )
+        envelope = sign_envelope(canonical(statement), key)
+        pages.append(render_html(statement, embed_json(envelope)).encode())
+    signed = time.perf_counter()
+    now = datetime.now(UTC)
+    assert all(verify_certificate(page, trusted, now).exit_code == 0 for page in pages)
+    verified = time.perf_counter()
+    return {
+        "count": count,
+        "sign_ms_each": round((signed - started) / count * 1000, 2),
+        "verify_ms_each": round((verified - signed) / count * 1000, 2),
+    }
