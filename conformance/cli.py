@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from conformance.container import DEFAULT_READY_TIMEOUT, DEFAULT_SPEC_PATH, ContainerRequest
 from conformance.errors import UsageError
 from conformance.execution import execute, exit_code
 from conformance.outcomes import ExitCode
@@ -73,13 +74,72 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """What is tested: shared by `run` and `certify`."""
     options = [
-        click.option("--spec", required=True, help="URL or file path of the supplier's OpenAPI document."),
+        click.option(
+            "--spec", help="URL or file path of the supplier's OpenAPI document (with --image: the one it serves)."
+        ),
         click.option("--base-url", help="Base URL of the API (default: the document's servers)."),
         click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (repeatable)."),
     ]
     for option in reversed(options):
         func = option(func)
+    return image_options(func)
+
+
+IMAGE_OPTIONS = ("port", "env", "spec_path", "image_scheme", "ready_timeout")
+
+
+def image_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--image`: start a supplier's container image for the run (host networking) and test it."""
+    options = [
+        click.option("--image", help="Container image to start and test (local, else pulled); see --port, --env."),
+        click.option(
+            "--port", type=click.IntRange(1, 65535), help="With --image: the port it listens on (default: a free one)."
+        ),
+        click.option("--env", multiple=True, help="With --image: KEY=VALUE for the container (repeatable)."),
+        click.option(
+            "--spec-path", default=DEFAULT_SPEC_PATH, show_default=True, help="With --image: where it serves its spec."
+        ),
+        click.option(
+            "--image-scheme",
+            type=click.Choice(["https", "http"]),
+            default="https",
+            show_default=True,
+            help="With --image: how to reach it.",
+        ),
+        click.option(
+            "--ready-timeout",
+            type=click.FloatRange(min=1),
+            default=DEFAULT_READY_TIMEOUT,
+            show_default=True,
+            help="With --image: seconds to wait for its spec (or declared health endpoint) to answer.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
     return func
+
+
+def run_settings(
+    spec: str | None, base_url: str | None, headers: tuple[str, ...], options: dict[str, Any]
+) -> RunSettings:
+    """RunSettings from a command's options; the --image options become one ContainerRequest."""
+    image = options.pop("image", None)
+    given = {key: options.pop(key) for key in IMAGE_OPTIONS if key in options}
+    if image is None:
+        if given.get("port") is not None or given.get("env"):
+            raise click.UsageError("--port and --env only apply with --image")
+        if not spec:
+            raise click.UsageError("give --spec (the supplier's OpenAPI document) or --image (its container image)")
+        return RunSettings(spec=spec, base_url=base_url, headers=headers, **options)
+    container = ContainerRequest(
+        image=image,
+        port=given.get("port"),
+        env=tuple(given.get("env") or ()),
+        spec_path=given.get("spec_path") or DEFAULT_SPEC_PATH,
+        scheme=given.get("image_scheme") or "https",
+        ready_timeout=given.get("ready_timeout") or DEFAULT_READY_TIMEOUT,
+    )
+    return RunSettings(spec=spec or "", base_url=base_url, headers=headers, container=container, **options)
 
 
 class Progress:
@@ -138,9 +198,9 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @target_options
 @run_options
-def run(spec: str, base_url: str | None, headers: tuple[str, ...], **options: Any) -> None:
-    """Test a supplier's API against the conformance profiles."""
-    finish(RunSettings(spec=spec, base_url=base_url, headers=headers, **options))
+def run(spec: str | None, base_url: str | None, headers: tuple[str, ...], **options: Any) -> None:
+    """Test a supplier's API (or its container image, with --image) against the conformance profiles."""
+    finish(run_settings(spec, base_url, headers, options))
 
 
 @main.command()

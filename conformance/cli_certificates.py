@@ -21,11 +21,10 @@ from conformance.certificate import (
     summary_lines,
     verify_certificate,
 )
-from conformance.cli import Progress, print_summary, run_options, target_options
+from conformance.cli import Progress, print_summary, run_options, run_settings, target_options
 from conformance.errors import UsageError
 from conformance.execution import execute
 from conformance.outcomes import ExitCode
-from conformance.plugin import RunSettings
 from conformance.signing import generate_keys, key_id, load_private_key, load_public_key, load_trust_dir
 
 MAX_LABEL = 500
@@ -92,7 +91,7 @@ def certify(
     product: str,
     product_version: str,
     valid_days: int,
-    spec: str,
+    spec: str | None,
     base_url: str | None,
     headers: tuple[str, ...],
     **options: Any,
@@ -111,10 +110,13 @@ def certify(
     try:
         # The key is checked before the run: a refused key should not cost a full fuzzing run.
         private_key = load_private_key(key_path)
-        session = execute(RunSettings(spec=spec, base_url=base_url, headers=headers, **options), Progress())
+        session = execute(run_settings(spec, base_url, headers, options), Progress())
     except UsageError as exc:
         fail_usage(str(exc))
         return
+    except KeyboardInterrupt:  # before the run started (a container is removed on the way out)
+        click.echo("interrupted before the run started; nothing was written", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
     print_summary(session)
     assert session.record is not None and session.out_dir is not None
     try:
@@ -134,6 +136,10 @@ def certify(
     click.echo(f"envelope: {session.out_dir / ENVELOPE_NAME}")
     click.echo(f"certificate id: {predicate['certificate_id']}, signed by key {key_id(private_key.public_key())}")
     click.echo(f"valid: {predicate['issued_at']} to {predicate['expires_at']}")
+    image = session.record["target"].get("image")
+    if image:
+        note = " (the image id: built locally, no registry digest)" if image["digest_source"] == "image-id" else ""
+        click.echo(f"image: {image['name']} {image['digest']}{note}")
     sys.exit(ExitCode.CONFORMANT)
 
 

@@ -20,6 +20,7 @@ import schemathesis
 from conformance import __version__
 from conformance.checks import NOT_APPLICABLE_PREFIX, Undecided
 from conformance.client import ApiClient
+from conformance.container import ContainerRequest, RunningContainer
 from conformance.errors import UsageError
 from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing
 from conformance.outcomes import ExitCode, Outcome, Verdict
@@ -57,6 +58,7 @@ class RunSettings:
     max_rps: float | None = None  # None: DEFAULT_MAX_RPS; 0: no limit
     max_time: float | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    container: ContainerRequest | None = None  # --image: started for the run (see execution.execute)
 
     def out_dir(self, started: datetime) -> Path:
         return Path(self.out) if self.out else Path("reports") / started.strftime("%Y%m%dT%H%M%SZ")
@@ -88,6 +90,7 @@ class ConformanceSession:
     interrupted: bool = False
     budget_exhausted: bool = False
     collection_errors: list[str] = field(default_factory=list)
+    container: RunningContainer | None = None
 
     def prepare(self) -> None:
         """Load the target and the profiles; raises UsageError when either is unusable."""
@@ -253,8 +256,10 @@ class ConformanceSession:
             profiles=profiles,
             fuzzing=_fuzz_summary(fuzz),
             verdict=overall_verdict(profiles).value,
-        )
-        return self.target.redactor.deep(record.to_dict())
+        ).to_dict()
+        if self.container is not None:
+            self.container.annotate(record)  # the image's digest and the container's log tail
+        return self.target.redactor.deep(record)
 
 
 HEADERS_VARIABLE = "CONFORMANCE_HEADERS"
