@@ -356,3 +356,110 @@ def test_certificate_subject_names_the_image_from_the_record() -> None:
         "target": {"spec": "s", "spec_sha256": "cd" * 32, "image": image_info("sup:dev", {"Id": DIGEST}).as_record()}
     }
     assert subjects(record)[1] == {"name": "sup:dev", "digest": {"sha256": "ab" * 32}}
+
+
+# --- the CI templates, run as their CI would run them (shell steps only) --------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def tool_path() -> str:
+    """PATH with this interpreter's `python` and `conformance` first, as setup-python or the image gives."""
+    return f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}"
+
+
+def github_step_env(step: dict[str, Any], inputs: dict[str, str]) -> dict[str, str]:
+    """The step's `env:` with `${{ inputs.NAME }}` replaced as GitHub would, from the action's defaults."""
+    import re
+
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    values = {name: str(spec.get("default", "")) for name, spec in action["inputs"].items()} | inputs
+    pattern = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
+    return {key: pattern.sub(lambda m: values[m.group(1)], str(value)) for key, value in step["env"].items()}
+
+
+def test_github_action_runs_the_harness_and_reports(conformant: Any, tmp_path: Path) -> None:
+    import yaml
+
+    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    assert action["runs"]["using"] == "composite"
+    steps = {step.get("id", step["name"]): step for step in action["runs"]["steps"]}
+    upload = steps["Publish report.html and junit.xml"]
+    assert upload["if"] == "always()" and upload["uses"].startswith("actions/upload-artifact@")
+    assert {"report.html", "junit.xml"} <= {line.rsplit("/", 1)[-1] for line in upload["with"]["path"].split()}
+
+    inputs = {
+        "spec": conformant.spec_url,
+        "headers": f"Authorization: Bearer {conformant.token}",
+        "profiles": "network-integration",
+        "args": f"--ca-bundle '{conformant.ca_bundle}' --max-rps 0 --max-examples 5 --seed {SEED}",
+    }
+    output, summary = tmp_path / "output", tmp_path / "summary.md"
+    env = os.environ | github_step_env(steps["run"], inputs)
+    env |= {"GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "PATH": tool_path()}
+    proc = subprocess.run(
+        ["bash", "-e", "-c", steps["run"]["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    assert outputs == {"exit-code": "0", "verdict": "conformant", "report": "conformance-report/report.html"}
+    assert "### Conformance: conformant" in summary.read_text() and "| network-integration |" in summary.read_text()
+    for name in ("report.html", "junit.xml", "results.json"):
+        assert (tmp_path / "conformance-report" / name).is_file()
+    assert conformant.token not in (tmp_path / "conformance-report" / "results.json").read_text()
+
+    unusable = env | {"INPUT_SPEC": conformant.base + "/no-such-document.json"}
+    proc = subprocess.run(["bash", "-e", "-c", steps["run"]["run"]], cwd=tmp_path, env=unusable, timeout=300)
+    assert proc.returncode == 0  # the step itself goes on to publish what there is
+    assert output.read_text().splitlines()[-3:] == [
+        "exit-code=2",
+        "verdict=none",
+        "report=conformance-report/report.html",
+    ]
+
+    verdict = steps["Verdict"]
+    for code, expected in (("0", 0), ("1", 1), ("", 2)):
+        done = subprocess.run(
+            ["bash", "-e", "-c", verdict["run"]], env=os.environ | {"CODE": code}, capture_output=True
+        )
+        assert done.returncode == expected
+
+
+def test_gitlab_template_runs_the_harness_and_keeps_the_reports(conformant: Any, tmp_path: Path) -> None:
+    import yaml
+
+    job = yaml.safe_load((ROOT / "ci" / "gitlab-conformance.yml").read_text("utf-8"))[".conformance"]
+    assert job["artifacts"]["when"] == "always"
+    assert job["artifacts"]["reports"]["junit"] == "${CONFORMANCE_OUT}/junit.xml"
+    script = "\n".join(job["script"])
+    variables = {key: str(value) for key, value in job["variables"].items()}
+    env = (
+        os.environ
+        | variables
+        | {
+            "CONFORMANCE_SPEC": conformant.spec_url,
+            "CONFORMANCE_HEADERS": f"Authorization: Bearer {conformant.token}",
+            "CONFORMANCE_PROFILES": "network-integration",
+            "CONFORMANCE_ARGS": f"--ca-bundle {conformant.ca_bundle} --max-rps 0 --max-examples 5 --seed {SEED}",
+            "PATH": tool_path(),
+        }
+    )
+    proc = subprocess.run(
+        ["sh", "-e", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "overall: conformant" in proc.stdout
+    for path in job["artifacts"]["paths"]:
+        assert (tmp_path / path.replace("${CONFORMANCE_OUT}", variables["CONFORMANCE_OUT"])).is_file()
+
+    bare = subprocess.run(
+        ["sh", "-e", "-c", script],
+        cwd=tmp_path,
+        env=env | {"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bare.returncode == 2 and "no conformance command" in bare.stderr
