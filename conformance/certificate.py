@@ -61,6 +61,8 @@ class Reason(StrEnum):
     EXPIRED = "expired"
     NOT_YET_VALID = "not-yet-valid"
     PAGE_EDITED = "page-edited"
+    REVOKED = "revoked"
+    NOT_LISTED = "not-listed"
 
 
 class VerifyExit(IntEnum):
@@ -73,6 +75,8 @@ class VerifyExit(IntEnum):
     EXPIRED = 6
     NOT_YET_VALID = 7
     PAGE_EDITED = 8
+    REVOKED = 9
+    NOT_LISTED = 10
 
 
 @dataclass

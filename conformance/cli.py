@@ -223,3 +223,8 @@ from conformance.cli_certificates import certify, keys, verify  # noqa: E402  (t
 main.add_command(keys)
 main.add_command(certify)
 main.add_command(verify)
+
+from conformance.cli_listing import listing, revoke  # noqa: E402
+
+main.add_command(listing)
+main.add_command(revoke)

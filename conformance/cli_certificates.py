@@ -17,14 +17,19 @@ from conformance.certificate import (
     MAX_CERTIFICATE_BYTES,
     NotCertifiable,
     Reason,
+    Verification,
     issue,
     summary_lines,
     verify_certificate,
 )
 from conformance.cli import Progress, print_summary, run_options, run_settings, target_options
+from conformance.council import Listing, open_listing
+from conformance.council import check as council_check
 from conformance.errors import UsageError
 from conformance.execution import execute
 from conformance.outcomes import ExitCode
+from conformance.revocation import RevocationList, load_list
+from conformance.revocation import apply as apply_revocations
 from conformance.signing import generate_keys, key_id, load_private_key, load_public_key, load_trust_dir
 
 MAX_LABEL = 500
@@ -161,7 +166,18 @@ def parse_at(value: str | None) -> datetime:
 @click.option("--trust", "trust_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of trusted Ed25519 public keys (*.pem).")
 @click.option("--at", "at", help="Verify as of this date or time (ISO 8601, UTC unless an offset is given).")
-def verify(file: Path, key_paths: tuple[Path, ...], trust_dir: Path | None, at: str | None) -> None:
+@click.option("--revocations", "revocations_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Signed revocation list (revocations.dsse.json); it must be signed by a trusted key.")
+@click.option("--listing", "listing_location",
+              help="Published listing (URL or folder): check its revocation list and that it lists the certificate.")
+def verify(
+    file: Path,
+    key_paths: tuple[Path, ...],
+    trust_dir: Path | None,
+    at: str | None,
+    revocations_path: Path | None = None,
+    listing_location: str | None = None,
+) -> None:
     """Verify a certificate (certificate.html or certificate.dsse.json) offline.
 
     \b
@@ -174,6 +190,11 @@ def verify(file: Path, key_paths: tuple[Path, ...], trust_dir: Path | None, at: 
       6  expired
       7  not yet valid
       8  visible page edited: the HTML differs from the view of the signed statement
+      9  revoked (--revocations or --listing)
+      10 not listed (--listing): genuine and current, but not in the listing
+
+    A revocation list or listing that cannot be read, or whose revocation list is not signed by a
+    trusted key, is refused with exit code 2.
     """
     moment = parse_at(at)
     if not key_paths and trust_dir is None:
@@ -185,6 +206,8 @@ def verify(file: Path, key_paths: tuple[Path, ...], trust_dir: Path | None, at: 
             trusted[key_id(public)] = public
         with file.open("rb") as handle:
             data = handle.read(MAX_CERTIFICATE_BYTES + 1)
+        lists = [load_list(revocations_path, trusted)] if revocations_path is not None else []
+        published = open_listing(listing_location, trusted) if listing_location is not None else None
     except UsageError as exc:
         fail_usage(str(exc))
         return
@@ -192,6 +215,9 @@ def verify(file: Path, key_paths: tuple[Path, ...], trust_dir: Path | None, at: 
         fail_usage(f"cannot read {file}: {exc.strerror or exc}")
         return
     result = verify_certificate(data, trusted, moment)
+    if published is not None:
+        council_report(file, result, lists, published, moment)
+    result = apply_revocations(result, lists)
     if result.reason is Reason.VALID and result.statement is not None:
         click.echo(f"VALID: {file}")
         for line in summary_lines(result.statement):
@@ -199,3 +225,22 @@ def verify(file: Path, key_paths: tuple[Path, ...], trust_dir: Path | None, at: 
     else:
         click.echo(f"INVALID: {printable(result.message)[:500]}")
     sys.exit(result.exit_code)
+
+
+def council_report(file: Path, result: Verification, lists: list[RevocationList], published: Listing,
+                   moment: datetime) -> None:
+    """The verdict line, then genuine / current / not revoked / listed, one line each; exits."""
+    if published.revocations is not None:
+        lists = [*lists, published.revocations]
+    answer = council_check(result, lists, published, moment)
+    verdict = answer.verdict
+    if verdict.reason is Reason.VALID:
+        click.echo(f"VALID AND LISTED: {file}")
+    else:
+        click.echo(f"INVALID: {printable(verdict.message)[:500]}")
+    for line in answer.answers:
+        click.echo(f"  {printable(line.line())[:500]}")
+    if verdict.reason is Reason.VALID and verdict.statement is not None:
+        for line in summary_lines(verdict.statement):
+            click.echo(f"  {printable(line)}")
+    sys.exit(verdict.exit_code)

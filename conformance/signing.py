@@ -167,16 +167,19 @@ def _b64(value: Any, what: str) -> bytes:
         raise EnvelopeError(f"{what} is not valid base64") from None
 
 
-def verify_envelope(envelope: Any, trusted: dict[str, Ed25519PublicKey]) -> tuple[bytes, str]:
+def verify_envelope(
+    envelope: Any, trusted: dict[str, Ed25519PublicKey], expected_type: str = PAYLOAD_TYPE
+) -> tuple[bytes, str]:
     """Return (payload, key id of the trusted key that signed it), or raise EnvelopeError/UnknownKey/BadSignature.
 
-    A signature with no keyid is tried against every trusted key, as DSSE treats keyid as a hint.
+    A signature with no keyid is tried against every trusted key, as DSSE treats keyid as a hint. The payload
+    type is part of what is signed, so a revocation list can never pass for a certificate or the other way round.
     """
     if not isinstance(envelope, dict):
         raise EnvelopeError("the envelope is not a JSON object")
     payload_type = envelope.get("payloadType")
-    if payload_type != PAYLOAD_TYPE:
-        raise EnvelopeError(f"payloadType is {payload_type!r}, expected {PAYLOAD_TYPE!r}")
+    if payload_type != expected_type:
+        raise EnvelopeError(f"payloadType is {payload_type!r}, expected {expected_type!r}")
     payload = _b64(envelope.get("payload"), "payload")
     signatures = envelope.get("signatures")
     if not isinstance(signatures, list) or not signatures:
