@@ -80,9 +80,10 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--base-url", help="Base URL of the API (default: the document's servers)."),
         click.option("--header", "headers", multiple=True, help="'Name: value' sent with every request (repeatable)."),
     ]
+    func = image_options(func)  # listed after these in --help
     for option in reversed(options):
         func = option(func)
-    return image_options(func)
+    return func
 
 
 IMAGE_OPTIONS = ("port", "env", "spec_path", "image_scheme", "ready_timeout")
