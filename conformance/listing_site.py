@@ -101,12 +101,12 @@ def check_replaceable(out: Path, inputs: list[Path]) -> None:
     """SITE_DIR is replaced as a whole, so it must be new, empty or an earlier listing, and hold no input."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not (out / CATALOGUE_NAME).is_file():
-        raise UsageError(f"--out {out} is not empty and holds no {CATALOGUE_NAME}: refusing to replace it")
     resolved = out.resolve()
     for path in inputs:
         if path.resolve() == resolved or resolved in path.resolve().parents:
             raise UsageError(f"--out {out} holds the input {path}; it would be deleted when the site is replaced")
+    if out.is_dir() and any(out.iterdir()) and not (out / CATALOGUE_NAME).is_file():
+        raise UsageError(f"--out {out} is not empty and holds no {CATALOGUE_NAME}: refusing to replace it")
 
 
 def write_site(out: Path, site: dict[str, bytes]) -> None:
