@@ -229,3 +229,7 @@ from conformance.cli_listing import listing, revoke  # noqa: E402
 
 main.add_command(listing)
 main.add_command(revoke)
+
+from conformance.cli_profiles import profiles  # noqa: E402
+
+main.add_command(profiles)

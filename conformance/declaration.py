@@ -27,6 +27,7 @@ x-conformance:
       export: exportCases      # GET of the whole collection in open formats
       import: importCases      # optional: accepts what export produced
       id-field: id             # default: id
+      modified-field: updatedAt  # optional: the last-modified date-time property (default: found by name)
 (schema: conformance/schemas/x-conformance.schema.json)"""
 
 OPERATION_ROLES = ("create", "read", "list", "update", "delete", "export", "import")
@@ -45,6 +46,7 @@ class Collection:
     delete: str | None = None
     import_: str | None = None
     id_field: str = "id"
+    modified_field: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ def read_declaration(document: dict[str, Any]) -> Declaration:
                 delete=item.get("delete"),
                 import_=item.get("import"),
                 id_field=item.get("id-field", "id"),
+                modified_field=item.get("modified-field"),
             )
         )
     if raw["health"] not in known:

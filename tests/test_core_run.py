@@ -8,6 +8,9 @@ import jsonschema
 import pytest
 from council_supplier import VARIANTS, serve
 
+from conformance.fuzzing import CHECK_REQUIREMENTS
+from conformance.outcomes import Level
+from conformance.profiles import all_requirements
 from conformance.schemas_loader import load_schema
 from tests.conftest import SEED, CliRun, run_cli, supplier_args
 
@@ -69,16 +72,20 @@ DEFECTS = [name for name in VARIANTS if name != "conformant"]
 def test_each_defect_fails_exactly_its_requirement(variant: str, tmp_path: Path) -> None:
     with serve(variant) as supplier:
         result = run_cli(supplier_args(supplier), tmp_path)
-    assert result.code == 1, result.stderr
-    assert result.failed() == set(VARIANTS[variant].violates)
+    violates = set(VARIANTS[variant].violates)
+    # SHOULD failures are advisories: the profile stays conformant and the exit code is 0
+    breaks_a_must = any(all_requirements()[rid].level == Level.MUST for rid in violates)
+    assert result.code == (1 if breaks_a_must else 0), result.stderr
+    assert result.failed() == violates
     others = {rid: o for rid, o in result.outcomes().items() if rid not in VARIANTS[variant].violates}
     assert set(others.values()) == {"pass"}
     junit = ET.parse(tmp_path / "junit.xml").getroot()
     assert len(junit.findall(".//testcase/failure")) == len(VARIANTS[variant].violates)
-    findings = result.results["fuzzing"]["findings"]
-    assert findings and all(f["curl"].startswith("curl ") for f in findings)
     html = (tmp_path / "report.html").read_text("utf-8")
-    assert "Reproduce:" in html
+    if violates & set(CHECK_REQUIREMENTS.values()):  # decided by fuzzing: each finding comes with a reproduction
+        findings = result.results["fuzzing"]["findings"]
+        assert findings and all(f["curl"].startswith("curl ") for f in findings)
+        assert "Reproduce:" in html
     assert_self_contained(html)
 
 

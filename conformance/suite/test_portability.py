@@ -1,0 +1,449 @@
+"""Data portability: a council can take all of its records away, complete and unchanged, and bring them back.
+
+Each check creates a handful of records marked with the run's seed (with Welsh, accented, decomposed and
+emoji text), looks for them where they must be, and deletes them again where the API can delete.
+"""
+
+import math
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from conformance import records as rec
+from conformance.checks import not_applicable
+from conformance.client import ApiClient
+from conformance.declaration import Collection, require_declaration
+from conformance.plugin import ConformanceSession
+from conformance.target import Target
+
+MAX_LISTED = 8
+SINCE_NAMES = (
+    "since",
+    "modifiedSince",
+    "modified_since",
+    "updatedSince",
+    "updated_since",
+    "changedSince",
+    "changed_since",
+    "updatedAfter",
+    "updated_after",
+    "modifiedAfter",
+    "modified_after",
+)
+MODIFIED_NAME = re.compile(r"(updated|modified|changed)", re.I)
+
+
+def listed(problems: list[str]) -> str:
+    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
+    return "; ".join(problems[:MAX_LISTED]) + more
+
+
+# --- PORT-01 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("PORT-01")
+def test_every_collection_has_a_full_export(target: Target, api: ApiClient, evidence: list[dict[str, Any]]) -> None:
+    document = target.spec.document
+    declaration = require_declaration(document)
+    problems: list[str] = []
+    declared_ops = {
+        op
+        for c in declaration.collections
+        for op in (c.create, c.read, c.list, c.export, c.update, c.delete, c.import_)
+        if op
+    }
+    for collection in declaration.collections:
+        found = api.operations[collection.export]
+        if found.method != "get":
+            problems.append(
+                f"collection {collection.name!r}: export {collection.export} is {found.method.upper()}, not GET"
+            )
+        required = [
+            p["name"]
+            for p in rec.parameters(document, api, collection.export)
+            if p.get("required") and p.get("in") != "path"
+        ]
+        if required:
+            problems.append(
+                f"collection {collection.name!r}: export {collection.export} requires "
+                f"{', '.join(required)}, so it is not a full export"
+            )
+    undeclared = []
+    for path, item in (document.get("paths") or {}).items():
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("get"), dict)
+            or not isinstance(item.get("post"), dict)
+        ):
+            continue
+        ops = [str(item[m].get("operationId", f"{m.upper()} {path}")) for m in ("get", "post")]
+        if not declared_ops & set(ops):
+            undeclared.append(f"{path} ({', '.join(ops)})")
+    evidence.append({"collections": [c.name for c in declaration.collections], "undeclared": undeclared})
+    if undeclared:
+        problems.append(
+            f"the API keeps records at {', '.join(undeclared)} with no declared collection and export; "
+            "add each to x-conformance.collections with an export operation"
+        )
+    assert not problems, listed(problems)
+
+
+# --- PORT-02 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("PORT-02")
+def test_export_holds_created_records_unchanged(
+    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
+) -> None:
+    document = target.spec.document
+    declaration = require_declaration(document)
+    problems: list[str] = []
+    for collection in declaration.collections:
+        formats = rec.date_properties(document, rec.record_schema(document, api, collection))
+        with rec.records_for(api, document, collection, conformance_session.seed, "port02", evidence) as maker:
+            created = [maker.create(), maker.create(), maker.create(full=False)]
+            exported = rec.export(api, document, collection)
+            evidence.append({"export_format": exported.media_type, "records": len(exported.parsed.records)})
+            index = exported.parsed.by_id(collection.id_field)
+            textual = exported.parsed.kind == "csv"
+            for record in created:
+                got = index.get(record.id)
+                if got is None:
+                    problems.append(f"record {record.id} created by {collection.create} is not in the export")
+                else:
+                    problems.extend(rec.differences(record.sent, got, formats, textual, record.id))
+    assert not problems, listed(problems)
+
+
+# --- PORT-03 ----------------------------------------------------------------------------------------
+
+
+def duplicates(ids: list[str]) -> list[str]:
+    return [i for i, n in Counter(ids).items() if n > 1]
+
+
+@pytest.mark.requirement("PORT-03")
+def test_pagination_is_complete_and_stable(
+    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
+) -> None:
+    document = target.spec.document
+    declaration = require_declaration(document)
+    problems: list[str] = []
+    for collection in declaration.collections:
+        with rec.records_for(api, document, collection, conformance_session.seed, "port03", evidence) as maker:
+            mine = [maker.create(full=False).id for _ in range(3)]
+            default = rec.walk(api, document, collection, None)
+            size_param = rec.page_size_parameter(document, api, collection)
+            walks = [(f"default pages ({default.pages} pages)", default)]
+            if size_param is not None:
+                low, high = rec.page_size_bounds(size_param)
+                size = min(high, max(low, 2, math.ceil(len(set(default.ids)) / 100)))
+                for attempt in (1, 2):
+                    small = rec.walk(api, document, collection, size)
+                    walks.append((f"pages of {size} (walk {attempt}, {small.pages} pages)", small))
+            evidence.append({"collection": collection.name, "walks": {label: len(w.ids) for label, w in walks}})
+            for label, walked in walks:
+                repeated = duplicates(walked.ids)
+                if repeated:
+                    problems.append(
+                        f"{collection.list}, {label}: records {', '.join(repeated[:10])} came more than once"
+                    )
+                lost = [i for i in mine if i not in walked.ids]
+                if lost:
+                    problems.append(f"{collection.list}, {label}: created records {', '.join(lost)} never came")
+            if len(walks) == 3 and walks[1][1].ids != walks[2][1].ids:
+                problems.append(f"{collection.list}: two walks with the same page size gave different sequences")
+            if len(walks) == 3 and set(walks[0][1].ids) != set(walks[1][1].ids):
+                only = sorted(set(walks[0][1].ids) ^ set(walks[1][1].ids))[:10]
+                problems.append(f"{collection.list}: the default and small page sizes give different records ({only})")
+    assert not problems, listed(problems)
+
+
+# --- PORT-04 ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.requirement("PORT-04")
+def test_deleted_records_disappear(
+    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
+) -> None:
+    document = target.spec.document
+    declaration = require_declaration(document)
+    deletable = [c for c in declaration.collections if c.delete]
+    if not deletable:
+        not_applicable("no declared collection has a delete operation")
+    problems: list[str] = []
+    for collection in deletable:
+        with rec.records_for(api, document, collection, conformance_session.seed, "port04", evidence) as maker:
+            kept = maker.create(full=False)
+            gone = maker.create()
+            response = maker.delete(gone)
+            if not 200 <= response.status_code < 300:
+                problems.append(f"{collection.delete} of record {gone.id} answered HTTP {response.status_code}")
+                continue
+            read = maker.read(gone.id)
+            if read.status_code not in (404, 410):
+                problems.append(
+                    f"{collection.read} of deleted record {gone.id} answered HTTP {read.status_code}, not 404 or 410"
+                )
+            walked = rec.walk(api, document, collection, None)
+            if gone.id in walked.ids:
+                problems.append(f"deleted record {gone.id} is still listed by {collection.list}")
+            if kept.id not in walked.ids:
+                evidence.append({"note": f"record {kept.id} that was not deleted is missing from the list"})
+            exported = rec.export(api, document, collection)
+            if gone.id in exported.parsed.by_id(collection.id_field):
+                problems.append(f"deleted record {gone.id} is still in the export ({exported.media_type})")
+            evidence.append({"deleted": gone.id, "read_status": read.status_code})
+    assert not problems, listed(problems)
+
+
+# --- PORT-05 ----------------------------------------------------------------------------------------
+
+
+def import_media_type(document: dict[str, Any], api: ApiClient, collection: Collection) -> str | None:
+    assert collection.import_ is not None
+    body = rec.resolve(document, rec.operation(api, collection.import_).get("requestBody") or {})
+    accepted = [rec.media_type(mt) for mt in (body.get("content") or {})]
+    offered = rec.open_media_types(document, rec.operation(api, collection.export))
+    return next((mt for mt in offered if mt in accepted), None)
+
+
+def export_as(api: ApiClient, collection: Collection, mt: str) -> rec.Parsed:
+    response = rec.fetch(api, collection, mt)
+    if response.status_code != 200:
+        raise AssertionError(f"{collection.export} as {mt} answered HTTP {response.status_code}")
+    try:
+        return rec.parse(rec.kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
+    except rec.FormatError as exc:
+        raise AssertionError(f"{collection.export} as {mt}: {exc}") from None
+
+
+@pytest.mark.requirement("PORT-05")
+def test_import_round_trip(
+    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
+) -> None:
+    document = target.spec.document
+    declaration = require_declaration(document)
+    importing = [c for c in declaration.collections if c.import_]
+    if not importing:
+        not_applicable("no declared collection has an import operation (x-conformance.collections[].import)")
+    problems: list[str] = []
+    for collection in importing:
+        mt = import_media_type(document, api, collection)
+        if mt is None:
+            problems.append(f"{collection.import_} accepts none of the open formats {collection.export} offers")
+            continue
+        formats = rec.date_properties(document, rec.record_schema(document, api, collection))
+        with rec.records_for(api, document, collection, conformance_session.seed, "port05", evidence) as maker:
+            made = [maker.create(), maker.create()]
+            before = export_as(api, collection, mt)
+            index = before.by_id(collection.id_field)
+            mine = [index[c.id] for c in made if c.id in index]
+            if len(mine) != len(made):
+                problems.append(f"the records just created are not all in the export ({mt}), so nothing to import")
+                continue
+            if collection.delete:
+                for created in made:
+                    maker.delete(created)
+            response = api.call(collection.import_, data=before.rebuild(mine), headers={"Content-Type": mt})
+            for record in mine:
+                maker.adopt(str(record[collection.id_field]), record)
+            evidence.append(
+                {
+                    "format": mt,
+                    "imported": [c.id for c in made],
+                    "status": response.status_code,
+                    "removed_first": bool(collection.delete),
+                }
+            )
+            if not 200 <= response.status_code < 300:
+                problems.append(
+                    f"{collection.import_} refused what the export produced: HTTP {response.status_code} "
+                    f"{response.text[:200]}"
+                )
+                continue
+            after = export_as(api, collection, mt).by_id(collection.id_field)
+            textual = before.kind == "csv"
+            for record in mine:
+                record_id = str(record[collection.id_field])
+                back = after.get(record_id)
+                if back is None:
+                    problems.append(f"record {record_id} is not in the export after the import")
+                    continue
+                problems.extend(
+                    f"after import, {p}" for p in rec.differences(record, back, formats, textual, record_id)
+                )
+                extra = sorted(set(back) - set(record))
+                if extra:
+                    problems.append(f"after import, record {record_id} has fields it did not have: {extra}")
+    assert not problems, listed(problems)
+
+
+# --- PORT-06 ----------------------------------------------------------------------------------------
+
+
+def modified_field(document: dict[str, Any], api: ApiClient, collection: Collection) -> str | None:
+    if collection.modified_field:
+        return collection.modified_field
+    schema = rec.record_schema(document, api, collection)
+    for name, fmt in rec.date_properties(document, schema).items():
+        if fmt == "date-time" and MODIFIED_NAME.search(name):
+            return name
+    return None
+
+
+@pytest.mark.requirement("PORT-06")
+def test_records_carry_ids_and_modification_times(
+    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
+) -> None:
+    document = target.spec.document
+    declaration = require_declaration(document)
+    problems: list[str] = []
+    for collection in declaration.collections:
+        field = modified_field(document, api, collection)
+        evidence.append({"collection": collection.name, "id_field": collection.id_field, "modified_field": field})
+        with rec.records_for(api, document, collection, conformance_session.seed, "port06", evidence) as maker:
+            made = [maker.create(), maker.create(full=False)]
+            first = rec.export(api, document, collection)
+            second = rec.export(api, document, collection)
+            ids = [
+                str(r.get(collection.id_field))
+                for r in first.parsed.records
+                if r.get(collection.id_field) not in (None, "")
+            ]
+            if len(ids) != len(first.parsed.records):
+                problems.append(
+                    f"{len(first.parsed.records) - len(ids)} exported records have no {collection.id_field!r}"
+                )
+            repeated = duplicates(ids)
+            if repeated:
+                problems.append(f"identifiers {', '.join(repeated[:10])} appear more than once in the export")
+            if set(ids) != {
+                str(r.get(collection.id_field))
+                for r in second.parsed.records
+                if r.get(collection.id_field) not in (None, "")
+            }:
+                problems.append("two exports with nothing changed in between carry different identifiers")
+            index = first.parsed.by_id(collection.id_field)
+            for created in made:
+                record = index.get(created.id)
+                if record is None:
+                    problems.append(f"record {created.id} is not in the export under the identifier the API gave it")
+                    continue
+                if field is None:
+                    continue
+                value = record.get(field)
+                if value in (None, ""):
+                    problems.append(f"record {created.id} has no {field!r} in the export")
+                elif not rec.is_rfc3339_date_time(value):
+                    problems.append(f"record {created.id}: {field}={ascii(value)[:60]} is not an RFC 3339 date-time")
+        if field is None:
+            problems.append(
+                f"collection {collection.name!r}: records carry no last-modified timestamp (a date-time property "
+                "such as updatedAt, or declare x-conformance.collections[].modified-field)"
+            )
+    assert not problems, listed(problems)
+
+
+# --- PORT-07 ----------------------------------------------------------------------------------------
+
+
+def since_parameter(document: dict[str, Any], api: ApiClient, collection: Collection) -> str | None:
+    for param in rec.parameters(document, api, collection.export):
+        if param.get("in") == "query" and param.get("name") in SINCE_NAMES:
+            return str(param["name"])
+    return None
+
+
+@pytest.mark.requirement("PORT-07")
+def test_export_is_incremental(
+    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
+) -> None:
+    document = target.spec.document
+    declaration = require_declaration(document)
+    problems: list[str] = []
+    for collection in declaration.collections:
+        offered = rec.open_media_types(document, rec.operation(api, collection.export))
+        if not offered:
+            problems.append(f"{collection.export} offers no open format to export incrementally")
+            continue
+        mt = offered[0]
+        since = since_parameter(document, api, collection)
+        field = modified_field(document, api, collection)
+        mechanisms = []
+        with rec.records_for(api, document, collection, conformance_session.seed, "port07", evidence) as maker:
+            first = maker.create(full=False)
+            response = rec.fetch(api, collection, mt)
+            etag = response.headers.get("ETag")
+            if etag:
+                mechanisms.append("ETag")
+                problems.extend(etag_problems(api, collection, mt, etag, maker))
+            if since:
+                mechanisms.append(f"?{since}=")
+                problems.extend(since_problems(api, collection, mt, since, field, first))
+        evidence.append({"collection": collection.name, "mechanisms": mechanisms})
+        if not mechanisms:
+            problems.append(
+                f"{collection.export} offers no incremental export: declare a `since` date-time query parameter, "
+                "or send an ETag and answer If-None-Match with 304"
+            )
+    assert not problems, listed(problems)
+
+
+def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, maker: rec.RecordMaker) -> list[str]:
+    unchanged = rec.fetch(api, collection, mt, headers={"If-None-Match": etag})
+    found = []
+    if unchanged.status_code != 304:
+        found.append(
+            f"{collection.export} with If-None-Match: {etag} (nothing changed) answered HTTP "
+            f"{unchanged.status_code}, not 304"
+        )
+    maker.create(full=False)
+    changed = rec.fetch(api, collection, mt, headers={"If-None-Match": etag})
+    if changed.status_code != 200:
+        found.append(
+            f"{collection.export} with a stale If-None-Match answered HTTP {changed.status_code} after a "
+            "record was created, not 200 with the new data"
+        )
+    elif changed.headers.get("ETag") == etag:
+        found.append(f"{collection.export} kept ETag {etag} after a record was created")
+    return found
+
+
+def since_problems(
+    api: ApiClient, collection: Collection, mt: str, since: str, field: str | None, created: rec.Created
+) -> list[str]:
+    found = []
+    past, future = rec.format_epoch(created.at - 120), rec.format_epoch(created.at + 3600)
+    for value, expect in ((past, True), (future, False)):
+        response = rec.fetch(api, collection, mt, params={since: value})
+        if response.status_code != 200:
+            found.append(f"{collection.export}?{since}={value} answered HTTP {response.status_code}")
+            continue
+        try:
+            parsed = rec.parse(
+                rec.kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field
+            )
+        except rec.FormatError as exc:
+            found.append(f"{collection.export}?{since}={value}: {exc}")
+            continue
+        present = created.id in parsed.by_id(collection.id_field)
+        if present != expect:
+            verb = "leaves out" if expect else "still includes"
+            found.append(
+                f"{collection.export}?{since}={value} {verb} record {created.id}, created at "
+                f"{rec.format_epoch(created.at)}"
+            )
+        if expect and field:
+            older = [
+                str(r.get(collection.id_field))
+                for r in parsed.records
+                if rec.is_rfc3339_date_time(r.get(field)) and rec.epoch_seconds(r[field]) < created.at - 121
+            ]
+            if older:
+                found.append(
+                    f"{collection.export}?{since}={value} includes records modified before then: {', '.join(older[:5])}"
+                )
+    return found

@@ -1,0 +1,107 @@
+"""Data portability (PORT-01..PORT-07): malformed declarations, no import declared, and the reference supplier.
+
+Every defect variant is run end to end by tests/test_core_run.py; these runs cover what the supplier
+declares rather than how it behaves.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from council_supplier import serve
+from council_supplier.openapi import build_document
+
+from conformance import records as rec
+from conformance.client import ApiClient
+from conformance.declaration import read_declaration
+from conformance.target import build_target
+from tests.conftest import SEED
+from tests.test_export import DECLARATION_NEEDED, reasons, run_with_document
+
+
+def test_malformed_declaration_fails_what_needs_it_without_crashing(tmp_path: Path) -> None:
+    document = build_document()
+    document["x-conformance"] = {
+        "contact": "conformance@supplier.example",
+        "health": "getHealth",
+        "collections": [{"name": "cases", "create": "createCase"}],
+    }
+    result = run_with_document(document, tmp_path, "data-portability")
+    needed = {rid for rid in result.outcomes() if rid in DECLARATION_NEEDED}
+    assert result.failed() == needed, result.outcomes()
+    assert "error" not in result.outcomes().values()
+    for rid in needed:
+        assert "the supplier declaration is malformed at x-conformance['collections'][0]" in reasons(result)[rid]
+        assert "'read' is a required property" in reasons(result)[rid]
+
+
+def test_declaration_naming_unknown_operations_fails(tmp_path: Path) -> None:
+    document = build_document()
+    document["x-conformance"]["collections"][0]["export"] = "downloadEverything"
+    result = run_with_document(document, tmp_path, "data-portability")
+    needed = {rid for rid in result.outcomes() if rid in DECLARATION_NEEDED}
+    assert result.failed() == needed
+    assert "export: downloadEverything" in reasons(result)["PORT-02"]
+
+
+def test_no_import_declared_is_not_applicable_with_the_reason(tmp_path: Path) -> None:
+    document = build_document()
+    del document["x-conformance"]["collections"][0]["import"]
+    result = run_with_document(document, tmp_path, "data-portability")
+    outcomes = result.outcomes()
+    assert outcomes.pop("PORT-05") == "not-applicable"
+    assert "no declared collection has an import operation" in reasons(result)["PORT-05"]
+    assert set(outcomes.values()) == {"pass"}
+    assert result.code == 0, result.stdout
+
+
+def test_checks_clean_up_the_records_they_create(tmp_path: Path) -> None:
+    """The export and portability checks alone (plain pytest, no fuzzing) leave the supplier as they found it."""
+    with serve("conformant") as supplier:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "--pyargs",
+                "conformance.suite",
+                "-p",
+                "no:cacheprovider",
+                "-k",
+                "test_export or test_portability",
+                "--conformance-spec",
+                supplier.spec_url,
+                "--conformance-header",
+                f"Authorization: Bearer {supplier.token}",
+                "--conformance-ca-bundle",
+                supplier.ca_bundle,
+                "--conformance-max-rps",
+                "0",
+                "--conformance-seed",
+                str(SEED),
+                "--conformance-out",
+                str(tmp_path / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+        assert "13 passed" in proc.stdout, proc.stdout[-2000:]
+        assert supplier.app.requests_seen > 50
+        assert supplier.app.store.all() == []
+
+
+def test_walk_follows_link_headers_and_reports_every_page() -> None:
+    with serve("conformant") as supplier:
+        target = build_target(
+            supplier.spec_url, None, [f"Authorization: Bearer {supplier.token}"], supplier.ca_bundle or True
+        )
+        api = ApiClient(target)
+        document = target.spec.document
+        collection = read_declaration(document).collections[0]
+        for n in range(5):
+            supplier.app.store.create({"title": f"t{n}", "category": "alarm", "reportedAt": "2026-11-25T14:30:00Z"})
+        walked = rec.walk(api, document, collection, 2)
+        assert walked.ids == ["1", "2", "3", "4", "5"] and walked.pages == 3
+        assert rec.walk(api, document, collection, None).pages == 1
