@@ -65,7 +65,8 @@ def assert_self_contained(html: str) -> None:
     assert not re.search(r"url\(|@import", html, re.I)
 
 
-DEFECTS = [name for name in VARIANTS if name != "conformant"]
+# A variant that cannot be reached with harness_args() says why (matrix_exclusion) and is covered by its own test.
+DEFECTS = [name for name, v in VARIANTS.items() if name != "conformant" and not v.matrix_exclusion]
 
 
 @pytest.mark.parametrize("variant", DEFECTS)
