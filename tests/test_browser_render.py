@@ -110,7 +110,8 @@ def test_certificate_prints_on_a4(certified: Certified, browser: Any) -> None:
     page.close()
     assert pdf.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page\b", pdf))
-    assert 1 <= pages <= 3, f"the certificate prints on {pages} A4 pages"
+    # One table row per requirement (35 today): a few pages, never one sprawling page per row.
+    assert 1 <= pages <= 5, f"the certificate prints on {pages} A4 pages"
 
 
 def test_report_renders_offline_with_api_and_verdicts(certified: Certified, browser: Any, tmp_path: Path) -> None:

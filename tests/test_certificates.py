@@ -32,6 +32,7 @@ from conformance.certificate import (
     parse_time,
     verify_certificate,
 )
+from conformance.profiles import load_profiles
 from conformance.schemas_loader import validate
 from conformance.signing import key_id, load_public_key, pae
 from tests.conftest import SEED
@@ -200,7 +201,8 @@ def test_round_trip_verifies_html_and_bare_envelope(certified: Certified) -> Non
         assert proc.code == 0, proc.stdout + proc.stderr
         assert proc.stdout.startswith(f"VALID: {target}")
         assert f"{PRODUCT} {PRODUCT_VERSION} by {SUPPLIER}" in proc.stdout
-        assert "open-standard-export 0.1.0: CONFORMANT" in proc.stdout
+        version = load_profiles()["open-standard-export"].version
+        assert f"open-standard-export {version}: CONFORMANT" in proc.stdout
 
 
 def test_verify_with_a_folder_of_trusted_keys(certified: Certified, other_key: tuple[Any, Path]) -> None:
