@@ -72,6 +72,9 @@ def _harness_command(supplier: Any, examples: int, seed: int, out: str) -> list[
         "0",
         "--conformance-out",
         out,
+        "--assert=plain",
+        "-p",
+        "no:schemathesis",
     ]
 
 
@@ -201,4 +204,35 @@ def certificates(count: int) -> dict[str, Any]:
         "count": count,
         "sign_ms_each": round((signed - started) / count * 1000, 2),
         "verify_ms_each": round((verified - signed) / count * 1000, 2),
+        "listing_s": _listing_build(pages, key),
     }
+
+
+def _listing_build(pages: list[bytes], key: Any) -> float:
+    """`conformance listing build` over the signed pages, as a marketplace admin runs it."""
+    from cryptography.hazmat.primitives import serialization
+
+    with tempfile.TemporaryDirectory() as folder:
+        certs, trust, site = Path(folder) / "certs", Path(folder) / "trust", Path(folder) / "site"
+        certs.mkdir()
+        trust.mkdir()
+        for index, page in enumerate(pages):
+            (certs / f"{index:05d}.certificate.html").write_bytes(page)
+        pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        (trust / "marketplace.public.pem").write_bytes(pem)
+        command = [
+            PYTHON,
+            "-m",
+            "conformance",
+            "listing",
+            "build",
+            str(certs),
+            "--trust",
+            str(trust),
+            "--out",
+            str(site),
+        ]
+        result = timed(command)
+        if result.returncode != 0:
+            raise RuntimeError(f"listing build failed: {result.stderr[-800:]}")
+        return round(result.seconds, 2)
