@@ -1,25 +1,38 @@
-"""Child process for the scale benchmark: load, validate and plan one synthetic document, print JSON.
+"""Child process for the scale benchmark: load, validate and plan one synthetic document (and, with
+--fuzz, run one example per operation against a generic server), print JSON.
 
-Run in its own process so peak memory (ru_maxrss) belongs to this size alone.
+Run in a fresh process so peak memory (ru_maxrss) belongs to this size alone.
 """
 
+import argparse
 import json
 import resource
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.synthetic import synthetic_document
-from conformance.fuzzing import FuzzSettings, build_schema
+from bench.synthetic import generic_server, synthetic_document
+from conformance.fuzzing import FuzzSettings, build_schema, run_fuzzing
 from conformance.safety import Safety
-from conformance.spec import load_spec
+
+# One example per operation: the per-operation phases, not the stateful sequences across operations.
+PER_OPERATION_PHASES = ("examples", "coverage", "fuzzing")
 
 
-def main(operations: int) -> None:
+def peak_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("operations", type=int)
+    parser.add_argument("--fuzz", action="store_true")
+    args = parser.parse_args()
+    from conformance.spec import load_spec
+
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "openapi.json"
-        path.write_text(json.dumps(synthetic_document(operations)))
+        path.write_text(json.dumps(synthetic_document(args.operations)))
         started = time.perf_counter()
         spec = load_spec(str(path))
         loaded = time.perf_counter()
@@ -27,20 +40,31 @@ def main(operations: int) -> None:
         schema = build_schema(spec.document, settings)
         planned = sum(1 for result in schema.get_all_operations() if result.ok())
         finished = time.perf_counter()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        json.dumps(
-            {
-                "operations": operations,
-                "planned": planned,
-                "load_validate_s": round(loaded - started, 3),
-                "plan_s": round(finished - loaded, 3),
-                "total_s": round(finished - started, 3),
-                "peak_mb": round(peak_mb, 1),
-            }
-        )
-    )
+        row = {
+            "operations": args.operations,
+            "planned": planned,
+            "load_validate_s": round(loaded - started, 3),
+            "plan_s": round(finished - loaded, 3),
+            "total_s": round(finished - started, 3),
+            "peak_mb": peak_mb(),
+        }
+        if args.fuzz:
+            with generic_server() as base:
+                settings = FuzzSettings(
+                    base_url=base,
+                    headers={},
+                    seed=1,
+                    max_examples=1,
+                    safety=Safety(max_rps=0),
+                    phases=PER_OPERATION_PHASES,
+                )
+                begun = time.perf_counter()
+                report = run_fuzzing(spec.document, settings, lambda _: None)
+                row["one_example_per_op_s"] = round(time.perf_counter() - begun, 2)
+                row["fuzz_cases"] = report.cases
+                row["fuzz_peak_mb"] = peak_mb()
+    print(json.dumps(row))
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]))
+    main()

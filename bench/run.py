@@ -50,7 +50,7 @@ def main() -> None:
     print("throughput ...", flush=True)
     results["throughput"] = sections.throughput(examples=3 if quick else 25, seed=7)
     print("scale ...", flush=True)
-    results["scale"] = sections.scale([10, 100] if quick else [10, 100, 1000, 5000], run_limit=100 if quick else 1000)
+    results["scale"] = sections.scale([10, 100] if quick else [10, 100, 1000, 5000], run_limit=100 if quick else 5000)
     print("certificates ...", flush=True)
     results["certificates"] = sections.certificates(count=20 if quick else 1000)
     args.out.mkdir(parents=True, exist_ok=True)

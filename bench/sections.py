@@ -11,11 +11,7 @@ from typing import Any
 
 from council_supplier import serve
 
-from bench.synthetic import generic_server, synthetic_document
 from bench.timing import timed
-from conformance.fuzzing import FuzzSettings, run_fuzzing
-from conformance.safety import Safety
-from conformance.spec import load_spec
 
 PYTHON = sys.executable
 
@@ -133,27 +129,17 @@ def throughput(examples: int, seed: int) -> list[dict[str, Any]]:
 
 
 def scale(sizes: list[int], run_limit: int) -> list[dict[str, Any]]:
-    """Load, validate and plan each synthetic size in its own process; fuzz one example per operation."""
+    """Each size in its own fresh process: load, validate and plan; then one example per operation."""
     rows = []
     for size in sizes:
-        result = timed([PYTHON, "-m", "bench.measure_plan", str(size)])
+        command = [PYTHON, "-m", "bench.measure_plan", str(size)]
+        result = timed(command + (["--fuzz"] if size <= run_limit else []))
         if result.returncode != 0:
             raise RuntimeError(result.stderr[-800:])
         row = json.loads(result.stdout)
-        row["one_example_per_op_s"] = _fuzz_once(size) if size <= run_limit else None
+        row.setdefault("one_example_per_op_s", None)
         rows.append(row)
     return rows
-
-
-def _fuzz_once(size: int) -> float:
-    with tempfile.TemporaryDirectory() as folder, generic_server() as base:
-        path = Path(folder) / "openapi.json"
-        path.write_text(json.dumps(synthetic_document(size)))
-        spec = load_spec(str(path))
-        settings = FuzzSettings(base_url=base, headers={}, seed=1, max_examples=1, safety=Safety(max_rps=0))
-        started = time.perf_counter()
-        run_fuzzing(spec.document, settings, lambda _: None)
-        return round(time.perf_counter() - started, 2)
 
 
 def certificates(count: int) -> dict[str, Any]:

@@ -38,6 +38,7 @@ AUTH_REQUIREMENT = "NET-01"
 MALFORMED_INPUT_REQUIREMENT = "NET-10"
 MAX_OBSERVATIONS_KEPT = 20
 STATEFUL_REQUIREMENT = "EXP-09"
+TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 FUZZ_SHARE_OF_TIME = 0.7  # of what is left of --max-time; the direct checks need the rest
 STATEFUL_PROGRESS_EVERY = 20  # stateful scenarios are many and short; a line each would drown the output
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
@@ -54,6 +55,8 @@ class FuzzSettings:
     workers: int = 1
     tls_verify: bool | str = True
     safety: Safety = field(default_factory=Safety)
+    # Schemathesis testing phases to run; None runs them all (the benchmark measures without `stateful`).
+    phases: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -154,10 +157,12 @@ def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
     remaining = safety.remaining()
     if remaining is not None:
         options["max-time"] = max(1, int(remaining * FUZZ_SHARE_OF_TIME))
+    if settings.phases is not None:
+        options["phases"] = {name: {"enabled": name in settings.phases} for name in TESTING_PHASES}
     if safety.read_only:
         # No undeclared methods either: that check sends DELETE, PATCH and the like to every path.
         options["checks"] = {"unsupported_method": {"enabled": False}}
-        options["phases"] = {"coverage": {"unexpected-methods": []}}
+        options.setdefault("phases", {}).setdefault("coverage", {})["unexpected-methods"] = []
     schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig.from_dict(options))
     return schema.include(method=sorted(SAFE_METHODS)) if safety.read_only else schema
 

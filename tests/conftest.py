@@ -61,6 +61,14 @@ def supplier_args(supplier: RunningSupplier, *extra: str) -> list[str]:
     ]
 
 
+def file_spec_args(supplier: RunningSupplier, path: Path, *extra: str) -> list[str]:
+    """`run` arguments for a document on disk, tested against `supplier` (the base URL is given, not read)."""
+    reach = supplier.harness_args()
+    spec_at = reach.index("--spec")
+    del reach[spec_at : spec_at + 2]
+    return ["run", "--spec", str(path), "--base-url", supplier.base + "/v1", *reach, *extra]
+
+
 @pytest.fixture
 def conformant() -> Iterator[RunningSupplier]:
     with serve("conformant") as supplier:

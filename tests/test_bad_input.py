@@ -8,7 +8,7 @@ import pytest
 from council_supplier import serve
 from council_supplier.openapi import build_document
 
-from tests.conftest import run_cli
+from tests.conftest import file_spec_args, run_cli
 from tests.static_server import Canned, serve_static
 
 
@@ -89,23 +89,7 @@ def test_yaml_spec_file_is_accepted(tmp_path: Path) -> None:
         path = tmp_path / "openapi.yaml"
         path.write_text(yaml.safe_dump(build_document()))
         result = run_cli(
-            [
-                "run",
-                "--spec",
-                str(path),
-                "--base-url",
-                supplier.base + "/v1",
-                "--ca-bundle",
-                supplier.ca_bundle,
-                "--max-rps",
-                "0",
-                "--header",
-                f"Authorization: Bearer {supplier.token}",
-                "--max-examples",
-                "3",
-                "--seed",
-                "1",
-            ],
+            file_spec_args(supplier, path, "--max-examples", "3", "--seed", "1"),
             tmp_path / "out",
         )
     assert result.code == 0, result.stderr
@@ -130,23 +114,7 @@ def test_target_down_mid_run_ends_as_error_with_report(tmp_path: Path) -> None:
         killer = threading.Thread(target=stop_when_busy, daemon=True)
         killer.start()
         result = run_cli(
-            [
-                "run",
-                "--spec",
-                str(path),
-                "--base-url",
-                supplier.base + "/v1",
-                "--ca-bundle",
-                supplier.ca_bundle,
-                "--max-rps",
-                "0",
-                "--header",
-                f"Authorization: Bearer {supplier.token}",
-                "--max-examples",
-                "10",
-                "--seed",
-                "1",
-            ],
+            file_spec_args(supplier, path, "--max-examples", "10", "--seed", "1"),
             tmp_path / "out",
         )
         killer.join()

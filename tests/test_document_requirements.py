@@ -7,7 +7,7 @@ from council_supplier import serve
 from council_supplier.openapi import build_document
 
 from conformance.profiles import load_profiles
-from tests.conftest import CliRun, run_cli
+from tests.conftest import CliRun, file_spec_args, run_cli
 
 SWAGGER_2 = {
     "swagger": "2.0",
@@ -44,28 +44,8 @@ def run_file_spec(document: dict, tmp_path: Path) -> CliRun:
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(document))
     with serve("conformant") as supplier:
-        return run_cli(
-            [
-                "run",
-                "--spec",
-                str(path),
-                "--base-url",
-                supplier.base + "/v1",
-                "--ca-bundle",
-                supplier.ca_bundle,
-                "--max-rps",
-                "0",
-                "--profile",
-                "open-standard-export",
-                "--header",
-                f"Authorization: Bearer {supplier.token}",
-                "--max-examples",
-                "5",
-                "--seed",
-                "3",
-            ],
-            tmp_path / "out",
-        )
+        args = file_spec_args(supplier, path, "--profile", "open-standard-export", "--max-examples", "5", "--seed", "3")
+        return run_cli(args, tmp_path / "out")
 
 
 def test_swagger_2_is_accepted_but_fails_exp_01(tmp_path: Path) -> None:
