@@ -18,6 +18,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from conformance import revocation
+from conformance.capped import TooLarge, read_capped
 from conformance.certificate import Reason, Verification, format_time
 from conformance.errors import UsageError
 from conformance.listing import CATALOGUE_NAME, statement_digest
@@ -70,13 +71,11 @@ def _read_url(url: str, cap: int) -> bytes:
 
 def _read_file(path: Path, cap: int) -> bytes:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(cap + 1)
+        return read_capped(path, cap)
+    except TooLarge as exc:
+        raise ListingError(str(exc)) from None
     except OSError as exc:
         raise ListingError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if len(data) > cap:
-        raise ListingError(f"{path} is larger than {cap} bytes")
-    return data
 
 
 def reader(location: str) -> tuple[str, Any]:

@@ -18,6 +18,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from conformance.capped import TooLarge, read_capped
 from conformance.errors import UsageError
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -83,13 +84,11 @@ def generate_keys(out_dir: Path, name: str) -> KeyFiles:
 
 def _read_key_file(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_KEY_FILE + 1)
+        return read_capped(path, MAX_KEY_FILE)
+    except TooLarge:
+        raise KeyFileError(f"{path} is too large to be a key file") from None
     except OSError as exc:
         raise KeyFileError(f"cannot read key file {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_KEY_FILE:
-        raise KeyFileError(f"{path} is too large to be a key file")
-    return data
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:

@@ -12,6 +12,7 @@ import yaml
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
+from conformance.capped import TooLarge, read_capped
 from conformance.document_limits import DocumentTooComplex, check_document_shape
 from conformance.errors import SpecError, UsageError
 from conformance.refs import RefPolicy, bundle_external_refs, origin_of
@@ -56,9 +57,9 @@ def fetch(source: str, headers: dict[str, str] | None = None, verify: bool | str
         raise SpecError(f"cannot fetch the OpenAPI document {source!r}: only http, https and file paths are supported")
     path = Path(source[len("file://") :] if scheme == "file" else source)
     try:
-        if path.stat().st_size > MAX_SPEC_BYTES:
-            raise SpecError(f"the OpenAPI document {source} is larger than {MAX_SPEC_BYTES} bytes")
-        return path.read_bytes(), None
+        return read_capped(path, MAX_SPEC_BYTES), None
+    except TooLarge:
+        raise SpecError(f"the OpenAPI document {source} is larger than {MAX_SPEC_BYTES} bytes") from None
     except OSError as exc:
         raise SpecError(f"cannot read the OpenAPI document {source}: {exc.strerror or exc}") from exc
 
