@@ -23,7 +23,7 @@ from conformance.certificate import Reason, Verification, format_time
 from conformance.errors import UsageError
 from conformance.listing import CATALOGUE_NAME, statement_digest
 from conformance.schemas_loader import validate
-from conformance.spec import _get_following_same_origin, _reason
+from conformance.spec import get_following_same_origin, innermost_reason
 
 MAX_CATALOGUE_BYTES = 20 * 1024 * 1024
 GENUINE_FAILURES = {Reason.MALFORMED, Reason.UNKNOWN_KEY, Reason.BAD_SIGNATURE, Reason.PAGE_EDITED}
@@ -51,7 +51,7 @@ class Listing:
 
 def _read_url(url: str, cap: int) -> bytes:
     try:
-        with _get_following_same_origin(url, {}, True) as response:
+        with get_following_same_origin(url, {}, True) as response:
             if response.status_code >= 400:
                 raise ListingError(f"fetching {url} failed: HTTP {response.status_code} {response.reason}")
             chunks, size = [], 0
@@ -66,7 +66,7 @@ def _read_url(url: str, cap: int) -> bytes:
     except UsageError as exc:  # a redirect to another host
         raise ListingError(str(exc)) from None
     except requests.RequestException as exc:
-        raise ListingError(f"cannot fetch {url}: {_reason(exc)}") from None
+        raise ListingError(f"cannot fetch {url}: {innermost_reason(exc)}") from None
 
 
 def _read_file(path: Path, cap: int) -> bytes:

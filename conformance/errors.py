@@ -4,8 +4,6 @@
 class UsageError(Exception):
     """The target or the arguments are unusable (exit code 2)."""
 
-    exit_code = 2
-
     def __init__(self, message: str) -> None:
         # One line whatever the cause said: parsers and servers put newlines in their messages.
         super().__init__(" ".join(str(message).split()))

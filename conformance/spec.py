@@ -66,7 +66,7 @@ def fetch(source: str, headers: dict[str, str] | None = None, verify: bool | str
 
 def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
     try:
-        with _get_following_same_origin(url, headers, verify) as response:
+        with get_following_same_origin(url, headers, verify) as response:
             if response.status_code >= 400:
                 raise SpecError(
                     f"fetching the OpenAPI document {url} failed: HTTP {response.status_code} {response.reason}"
@@ -80,16 +80,18 @@ def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
                 chunks.append(chunk)
             return b"".join(chunks)
     except requests.exceptions.SSLError as exc:
-        raise SpecError(f"cannot fetch the OpenAPI document {url}: TLS failed ({_reason(exc)})") from exc
+        raise SpecError(f"cannot fetch the OpenAPI document {url}: TLS failed ({innermost_reason(exc)})") from exc
     except requests.exceptions.ConnectionError as exc:
-        raise SpecError(f"cannot fetch the OpenAPI document {url}: the server is unreachable ({_reason(exc)})") from exc
+        raise SpecError(
+            f"cannot fetch the OpenAPI document {url}: the server is unreachable ({innermost_reason(exc)})"
+        ) from exc
     except requests.exceptions.Timeout as exc:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: no answer within {FETCH_TIMEOUT:.0f} s") from exc
     except requests.exceptions.RequestException as exc:
-        raise SpecError(f"cannot fetch the OpenAPI document {url}: {_reason(exc)}") from exc
+        raise SpecError(f"cannot fetch the OpenAPI document {url}: {innermost_reason(exc)}") from exc
 
 
-def _get_following_same_origin(url: str, headers: dict[str, str], verify: bool | str) -> requests.Response:
+def get_following_same_origin(url: str, headers: dict[str, str], verify: bool | str) -> requests.Response:
     """GET, following at most MAX_REDIRECTS redirects and never one that leaves the URL's origin."""
     current = url
     for _ in range(MAX_REDIRECTS + 1):
@@ -107,7 +109,7 @@ def _get_following_same_origin(url: str, headers: dict[str, str], verify: bool |
     raise SpecError(f"fetching {url} was redirected more than {MAX_REDIRECTS} times")
 
 
-def _reason(exc: BaseException) -> str:
+def innermost_reason(exc: BaseException) -> str:
     """The innermost cause's message: requests wraps the useful part several layers deep."""
     while exc.__context__ is not None and exc.__context__ is not exc:
         exc = exc.__context__
@@ -165,7 +167,7 @@ def validate_document(document: dict[str, Any], flavour: str, source: str) -> No
         reason = str(exc.message).split("\n")[0]
         raise SpecError(f"{source} is not a valid {flavour} document: at {where}: {reason}") from exc
     except (ValueError, LookupError, OSError) as exc:
-        raise SpecError(f"{source} could not be validated: {_reason(exc)}") from exc
+        raise SpecError(f"{source} could not be validated: {innermost_reason(exc)}") from exc
 
 
 def load_spec(
