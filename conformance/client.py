@@ -4,6 +4,7 @@ It resolves operationIds from the document, sends the user's credentials, verifi
 never follows redirects (a redirect is a finding, not a destination) and obeys the run's Safety limits.
 """
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +26,27 @@ class Operation:
     definition: dict[str, Any]
 
 
-def operations_by_id(document: dict[str, Any]) -> dict[str, Operation]:
-    found: dict[str, Operation] = {}
+def all_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, method, definition) of every operation in the document, with or without an operationId."""
     for path, item in (document.get("paths") or {}).items():
         for method in HTTP_METHODS:
             operation = (item or {}).get(method)
-            if isinstance(operation, dict) and operation.get("operationId"):
-                found[str(operation["operationId"])] = Operation(str(operation["operationId"]), method, path, operation)
-    return found
+            if isinstance(operation, dict):
+                yield path, method, operation
+
+
+def operations_by_id(document: dict[str, Any]) -> dict[str, Operation]:
+    return {
+        str(definition["operationId"]): Operation(str(definition["operationId"]), method, path, definition)
+        for path, method, definition in all_operations(document)
+        if definition.get("operationId")
+    }
+
+
+def declares_security(definition: dict[str, Any], document: dict[str, Any]) -> bool:
+    """Whether an operation requires credentials: its own `security`, else the document's default."""
+    security = definition.get("security", document.get("security") or [])
+    return any(bool(requirement) for requirement in security or [])
 
 
 class ApiClient:

@@ -12,6 +12,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
+from conformance.client import all_operations, declares_security
 from conformance.fuzz_guard import guarded
 from conformance.network import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
 from conformance.safety import SAFE_METHODS, Safety, cut_reason
@@ -289,11 +290,4 @@ def _auth_headers(case: Any) -> set[str]:
 
 def _count_secured(document: dict[str, Any]) -> int:
     """Operations that declare a non-empty security requirement (their own, or the document's)."""
-    default = document.get("security") or []
-    count = 0
-    for item in (document.get("paths") or {}).values():
-        for method, operation in (item or {}).items():
-            if method in {"get", "put", "post", "delete", "patch", "head", "options", "trace"}:
-                security = operation.get("security", default) if isinstance(operation, dict) else default
-                count += any(bool(s) for s in security) if security else 0
-    return count
+    return sum(declares_security(definition, document) for _, _, definition in all_operations(document))

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from conformance.checks import Undecided, not_applicable
-from conformance.client import HTTP_METHODS, ApiClient, Operation
+from conformance.client import HTTP_METHODS, ApiClient, Operation, declares_security
 from conformance.declaration import DeclarationError, read_declaration, require_declaration
 from conformance.fuzzing import MALFORMED_INPUT_REQUIREMENT, FuzzReport
 from conformance.network import (
@@ -76,11 +76,6 @@ def _health(api: ApiClient) -> Operation | None:
         return None
 
 
-def _secured(operation: Operation, document: dict[str, Any]) -> bool:
-    security = operation.definition.get("security", document.get("security") or [])
-    return any(bool(requirement) for requirement in security or [])
-
-
 def _concrete(operation: Operation, value: str = "1") -> str:
     return re.sub(r"\{[^}]+\}", value, operation.path)
 
@@ -94,7 +89,7 @@ def _sample(api: ApiClient) -> list[tuple[str, requests.Response]]:
     if health is not None:
         requests_to_send.append(("health", health.path, True))
     gets = [op for op in api.operations.values() if op.method == "get"]
-    secured = [op for op in gets if _secured(op, document)]
+    secured = [op for op in gets if declares_security(op.definition, document)]
     if secured:
         op = min(secured, key=lambda o: ("{" in o.path, o.path))
         requests_to_send.append((f"{op.operation_id} without credentials", _concrete(op), False))
@@ -370,7 +365,7 @@ def test_cors_never_any_origin_with_credentials(api: ApiClient, evidence: list[d
     if health is not None:
         probes.append(("health", "GET", health.path, {}))
     gets = sorted((op for op in api.operations.values() if op.method == "get"), key=lambda o: ("{" in o.path, o.path))
-    secured = [op for op in gets if _secured(op, document)]
+    secured = [op for op in gets if declares_security(op.definition, document)]
     if secured:
         op = secured[0]
         probes.append((op.operation_id, "GET", _concrete(op), {}))
