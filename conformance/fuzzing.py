@@ -14,6 +14,7 @@ from schemathesis.engine import Status, events, from_schema
 
 from conformance.client import all_operations, declares_security
 from conformance.fuzz_guard import guarded
+from conformance.malformed import reached_server_malformed
 from conformance.network import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
 from conformance.safety import SAFE_METHODS, Safety, cut_reason
 
@@ -35,7 +36,7 @@ CHECK_REQUIREMENTS: dict[str, str] = {
     "object_level_authorization": "NET-01",
 }
 AUTH_REQUIREMENT = "NET-01"
-# A server error on a case generated in negative mode (malformed input) violates this one instead of EXP-03.
+# A server error on a request that reached the server malformed (negative mode) violates this one instead of EXP-03.
 MALFORMED_INPUT_REQUIREMENT = "NET-10"
 MAX_OBSERVATIONS_KEPT = 20
 STATEFUL_REQUIREMENT = "EXP-09"
@@ -215,7 +216,9 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
         for check in checks:
             if check.status != Status.FAILURE or check.failure_info is None:
                 continue
-            finding = _finding(check, recorder.cases[case_id].value)
+            interaction = recorder.interactions.get(case_id)
+            response = interaction.response if interaction is not None else None
+            finding = _finding(check, recorder.cases[case_id].value, response)
             existing = report.findings.get(finding.key)
             if existing:
                 existing.occurrences += 1
@@ -232,10 +235,10 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
         )
 
 
-def _finding(check: Any, case: Any) -> Finding:
+def _finding(check: Any, case: Any, response: Any | None) -> Finding:
     failure = check.failure_info.failure
     requirement = CHECK_REQUIREMENTS.get(check.name, "EXP-04")
-    if check.name == "not_a_server_error" and is_negative(case):
+    if check.name == "not_a_server_error" and reached_server_malformed(case, response):
         requirement = MALFORMED_INPUT_REQUIREMENT
     if check.name == "missing_required_header" and getattr(failure, "header_name", "").lower() in _auth_headers(case):
         requirement = AUTH_REQUIREMENT
@@ -248,12 +251,6 @@ def _finding(check: Any, case: Any) -> Finding:
         curl=check.failure_info.code_sample,
         status_code=getattr(failure, "status_code", None),
     )
-
-
-def is_negative(case: Any) -> bool:
-    """Whether Schemathesis generated this case to violate the document (negative mode)."""
-    meta = getattr(case, "meta", None)
-    return meta is not None and meta.generation.mode.is_negative
 
 
 def _observe_response(response: Any, label: str, report: FuzzReport) -> None:
