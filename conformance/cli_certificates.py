@@ -80,14 +80,20 @@ def _label(value: str, option: str) -> str:
 @target_options
 @run_options
 @click.option(
-    "--key", "key_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
     help="Ed25519 private key (PEM, mode 0600) that signs the certificate.",
 )
 @click.option("--supplier", required=True, help="Supplier name printed on the certificate.")
 @click.option("--product", required=True, help="Product name printed on the certificate.")
 @click.option("--product-version", required=True, help="Product version printed on the certificate.")
 @click.option(
-    "--valid-days", type=click.IntRange(min=1, max=3660), default=365, show_default=True,
+    "--valid-days",
+    type=click.IntRange(min=1, max=3660),
+    default=365,
+    show_default=True,
     help="Days until the certificate expires.",
 )
 def certify(
@@ -106,8 +112,10 @@ def certify(
     Writes certificate.html and certificate.dsse.json beside the report. A run that is not
     conformant, or incomplete, gets no certificate and exit code 1; unusable arguments give 2.
     """
-    labels = [_label(v, o) for v, o in ((supplier, "--supplier"), (product, "--product"),
-                                         (product_version, "--product-version"))]
+    labels = [
+        _label(v, o)
+        for v, o in ((supplier, "--supplier"), (product, "--product"), (product_version, "--product-version"))
+    ]
     if options.get("insecure"):
         fail_usage("--insecure runs are never certified; trust the supplier's CA with --ca-bundle instead")
     if options.get("read_only"):
@@ -126,8 +134,13 @@ def certify(
     assert session.record is not None and session.out_dir is not None
     try:
         statement = issue(
-            session.record, private_key, session.out_dir,
-            supplier=labels[0], product=labels[1], product_version=labels[2], valid_days=valid_days,
+            session.record,
+            private_key,
+            session.out_dir,
+            supplier=labels[0],
+            product=labels[1],
+            product_version=labels[2],
+            valid_days=valid_days,
         )
     except NotCertifiable as exc:
         for stale in (session.out_dir / HTML_NAME, session.out_dir / ENVELOPE_NAME):
@@ -161,15 +174,31 @@ def parse_at(value: str | None) -> datetime:
 
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--key", "key_paths", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Trusted Ed25519 public key (PEM), repeatable.")
-@click.option("--trust", "trust_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of trusted Ed25519 public keys (*.pem).")
+@click.option(
+    "--key",
+    "key_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Trusted Ed25519 public key (PEM), repeatable.",
+)
+@click.option(
+    "--trust",
+    "trust_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of trusted Ed25519 public keys (*.pem).",
+)
 @click.option("--at", "at", help="Verify as of this date or time (ISO 8601, UTC unless an offset is given).")
-@click.option("--revocations", "revocations_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Signed revocation list (revocations.dsse.json); it must be signed by a trusted key.")
-@click.option("--listing", "listing_location",
-              help="Published listing (URL or folder): check its revocation list and that it lists the certificate.")
+@click.option(
+    "--revocations",
+    "revocations_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Signed revocation list (revocations.dsse.json); it must be signed by a trusted key.",
+)
+@click.option(
+    "--listing",
+    "listing_location",
+    help="Published listing (URL or folder): check its revocation list and that it lists the certificate.",
+)
 def verify(
     file: Path,
     key_paths: tuple[Path, ...],
@@ -227,8 +256,9 @@ def verify(
     sys.exit(result.exit_code)
 
 
-def council_report(file: Path, result: Verification, lists: list[RevocationList], published: Listing,
-                   moment: datetime) -> None:
+def council_report(
+    file: Path, result: Verification, lists: list[RevocationList], published: Listing, moment: datetime
+) -> None:
     """The verdict line, then genuine / current / not revoked / listed, one line each; exits."""
     if published.revocations is not None:
         lists = [*lists, published.revocations]
