@@ -12,6 +12,7 @@ from typing import Any
 from council_supplier import serve
 
 from bench.timing import timed
+from conformance.execution import suite_arguments
 
 PYTHON = sys.executable
 
@@ -44,16 +45,12 @@ def overhead(rounds: int, examples: int, seed: int) -> dict[str, Any]:
 
 
 def _harness_command(supplier: Any, examples: int, seed: int, out: str) -> list[str]:
-    """Plain-pytest entry point limited to the fuzzing-based checks: the fuzzing cost, nothing else."""
+    """The pytest session `conformance run` drives, limited to the fuzzing-based checks: the fuzzing cost."""
     return [
         PYTHON,
         "-m",
         "pytest",
-        "--pyargs",
-        "conformance.suite",
-        "-q",
-        "-p",
-        "no:cacheprovider",
+        *suite_arguments(),
         "-k",
         "test_contract",
         "--conformance-spec",
@@ -68,9 +65,6 @@ def _harness_command(supplier: Any, examples: int, seed: int, out: str) -> list[
         "0",
         "--conformance-out",
         out,
-        "--assert=plain",
-        "-p",
-        "no:schemathesis",
     ]
 
 
