@@ -11,13 +11,20 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "**Overhead against `st run`** (fuzzing only, same supplier, seed and examples; alternated):",
         "",
-        "| round | harness (s) | st run (s) | ratio |",
-        "|---|---|---|---|",
+        "| round | harness (s) | st run (s) | ratio | harness CPU (s) | st run CPU (s) | CPU ratio |",
+        "|---|---|---|---|---|---|---|",
     ]
     for index, row in enumerate(results["overhead"]["rounds"], 1):
-        lines.append(f"| {index} | {row['harness_s']} | {row['st_s']} | {row['ratio']} |")
+        lines.append(
+            f"| {index} | {row['harness_s']} | {row['st_s']} | {row['ratio']} "
+            f"| {row['harness_cpu_s']} | {row['st_cpu_s']} | {row['cpu_ratio']} |"
+        )
     overhead = results["overhead"]
-    lines += [f"| median | | | **{overhead['median_ratio']}** (target <= {overhead['target']}) |", ""]
+    lines += [
+        f"| median | | | **{overhead['median_ratio']}** (target <= {overhead['target']}) "
+        f"| | | {overhead['median_cpu_ratio']} |",
+        "",
+    ]
     lines += [
         "**Throughput** (a demo-sized run, all profiles):",
         "",

@@ -46,7 +46,7 @@ def main() -> None:
         "quick": quick,
     }
     print("overhead against st run ...", flush=True)
-    results["overhead"] = sections.overhead(rounds=2 if quick else 6, examples=3 if quick else 25, seed=7)
+    results["overhead"] = sections.overhead(rounds=2 if quick else 10, examples=3 if quick else 25, seed=7)
     print("throughput ...", flush=True)
     results["throughput"] = sections.throughput(examples=3 if quick else 25, seed=7)
     print("scale ...", flush=True)

@@ -1,5 +1,6 @@
 """Run a command and time it; the benchmark's only clock."""
 
+import resource
 import subprocess
 import time
 from dataclasses import dataclass
@@ -8,12 +9,20 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Timed:
     seconds: float
+    cpu_seconds: float  # the child's user + system time: steadier than wall time on a shared machine
     returncode: int
     stdout: str
     stderr: str
 
 
 def timed(command: list[str], timeout: float = 1800) -> Timed:
+    before = _children_cpu()
     started = time.perf_counter()
     proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    return Timed(time.perf_counter() - started, proc.returncode, proc.stdout, proc.stderr)
+    seconds = time.perf_counter() - started
+    return Timed(seconds, _children_cpu() - before, proc.returncode, proc.stdout, proc.stderr)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
