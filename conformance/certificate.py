@@ -22,6 +22,10 @@ from conformance.signing import BadSignature, EnvelopeError, UnknownKey, key_id,
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://conformance.example/predicates/certificate/v1"
+# The page layouts a certificate can name. A released view never changes, or every certificate signed with
+# it would stop verifying ("visible page edited"): change the page by adding a view; a test pins each one.
+CERTIFICATE_VIEWS = {1: "certificate-v1.html.j2"}
+CURRENT_VIEW = max(CERTIFICATE_VIEWS)
 HTML_NAME = "certificate.html"
 ENVELOPE_NAME = "certificate.dsse.json"
 MAX_CERTIFICATE_BYTES = 10 * 1024 * 1024
@@ -180,6 +184,7 @@ def build_statement(
         "issued_at": format_time(issued),
         "expires_at": format_time(issued + timedelta(days=valid_days)),
         "issuer_key_id": issuer_key_id,
+        "view": CURRENT_VIEW,
     }
     statement = {
         "_type": STATEMENT_TYPE,
@@ -213,7 +218,7 @@ def render_html(statement: dict[str, Any], envelope_json: str) -> str:
     predicate = statement["predicate"]
     return (
         templates()
-        .get_template("certificate.html.j2")
+        .get_template(CERTIFICATE_VIEWS[predicate["view"]])
         .render(
             statement=statement,
             predicate=predicate,
@@ -313,6 +318,12 @@ def verify_certificate(data: bytes, trusted: dict[str, Ed25519PublicKey], at: da
     if predicate["issuer_key_id"] != signer:
         return Verification(
             Reason.BAD_SIGNATURE, f"bad signature: signed by key {signer} but names issuer {predicate['issuer_key_id']}"
+        )
+    if page is not None and predicate["view"] not in CERTIFICATE_VIEWS:
+        return Verification(
+            Reason.MALFORMED,
+            f"malformed: the page uses certificate view {predicate['view']}, which this version of the harness "
+            "does not know; upgrade it, or verify the certificate.dsse.json file instead",
         )
     if page is not None and raw is not None and page != render_html(statement, raw):
         return Verification(

@@ -5,6 +5,7 @@ copy of that certificate and checks `conformance verify` names its own reason an
 """
 
 import base64
+import hashlib
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -23,18 +25,23 @@ from securesystemslib.dsse import Envelope
 from securesystemslib.signer import SSlibKey
 
 from conformance.certificate import (
+    CERTIFICATE_VIEWS,
+    CURRENT_VIEW,
+    ENVELOPE_ELEMENT,
     PREDICATE_TYPE,
     STATEMENT_TYPE,
     NotCertifiable,
     Reason,
     VerifyExit,
+    canonical,
+    embed_json,
     issue,
     parse_time,
     verify_certificate,
 )
 from conformance.profiles import load_profiles
 from conformance.schemas_loader import validate
-from conformance.signing import key_id, load_public_key, pae
+from conformance.signing import key_id, load_private_key, load_public_key, pae, sign_envelope
 from tests.conftest import SEED
 from tests.test_core_run import assert_self_contained
 
@@ -306,6 +313,39 @@ def write_envelope(envelope: dict[str, Any], tmp_path: Path) -> Path:
 def test_visible_edit_is_detected(certified: Certified, tmp_path: Path, old: str, new: str) -> None:
     copy = edited_copy(certified, tmp_path, old, new)
     assert_invalid(verify(copy, "--key", certified.public), VerifyExit.PAGE_EDITED, "visible page edited")
+
+
+# Certificates signed with a released view are re-rendered with it by every later verifier, for years.
+RELEASED_VIEWS = {1: "5f72fa0fe34f46f74e3e5e167deb0377accbfedcd63840a986fe24fa604b0843"}
+
+
+def test_released_certificate_views_never_change() -> None:
+    assert set(RELEASED_VIEWS) <= set(CERTIFICATE_VIEWS)
+    for view, digest in RELEASED_VIEWS.items():
+        template = files("conformance").joinpath("templates", CERTIFICATE_VIEWS[view]).read_bytes()
+        assert hashlib.sha256(template).hexdigest() == digest, (
+            f"{CERTIFICATE_VIEWS[view]} is released: certificates signed with it must keep verifying. "
+            "Put the change in a new view (CERTIFICATE_VIEWS) instead."
+        )
+
+
+def test_certificates_name_the_current_view(certified: Certified) -> None:
+    assert certified.statement()["predicate"]["view"] == CURRENT_VIEW
+
+
+def test_a_page_in_an_unknown_view_is_refused_with_the_way_out(certified: Certified, tmp_path: Path) -> None:
+    statement = certified.statement()
+    statement["predicate"]["view"] = CURRENT_VIEW + 1  # as a newer harness would sign it
+    envelope = sign_envelope(canonical(statement), load_private_key(certified.private))
+    html = certified.html.read_text("utf-8")
+    embedded = ENVELOPE_ELEMENT.search(html)
+    assert embedded is not None
+    page = tmp_path / "certificate.html"
+    page.write_text(html.replace(embedded.group("json"), embed_json(envelope)), encoding="utf-8")
+    proc = verify(page, "--key", certified.public)
+    assert_invalid(proc, VerifyExit.MALFORMED, "malformed")
+    assert f"certificate view {CURRENT_VIEW + 1}" in proc.stdout and "certificate.dsse.json" in proc.stdout
+    assert verify(write_envelope(envelope, tmp_path), "--key", certified.public).code == 0
 
 
 def test_line_endings_are_not_an_edit(certified: Certified, tmp_path: Path) -> None:
