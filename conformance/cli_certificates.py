@@ -31,6 +31,7 @@ from conformance.outcomes import ExitCode
 from conformance.revocation import RevocationList, load_list
 from conformance.revocation import apply as apply_revocations
 from conformance.signing import generate_keys, key_id, load_private_key, load_public_key, load_trust_dir
+from conformance.target import tls_verify
 
 MAX_LABEL = 500
 
@@ -199,6 +200,11 @@ def parse_at(value: str | None) -> datetime:
     "listing_location",
     help="Published listing (URL or folder): check its revocation list and that it lists the certificate.",
 )
+@click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False),
+    help="Trust this private CA (PEM) for an https --listing instead of the system's CAs.",
+)
 def verify(
     file: Path,
     key_paths: tuple[Path, ...],
@@ -206,6 +212,7 @@ def verify(
     at: str | None,
     revocations_path: Path | None = None,
     listing_location: str | None = None,
+    ca_bundle: str | None = None,
 ) -> None:
     """Verify a certificate (certificate.html or certificate.dsse.json) offline.
 
@@ -236,7 +243,10 @@ def verify(
         with file.open("rb") as handle:
             data = handle.read(MAX_CERTIFICATE_BYTES + 1)
         lists = [load_list(revocations_path, trusted)] if revocations_path is not None else []
-        published = open_listing(listing_location, trusted) if listing_location is not None else None
+        if ca_bundle and listing_location is None:
+            raise UsageError("--ca-bundle is for fetching an https --listing; give --listing too")
+        verify_tls = tls_verify(ca_bundle, insecure=False)
+        published = open_listing(listing_location, trusted, verify_tls) if listing_location is not None else None
     except UsageError as exc:
         fail_usage(str(exc))
         return

@@ -49,9 +49,9 @@ class Listing:
         return None
 
 
-def _read_url(url: str, cap: int) -> bytes:
+def _read_url(url: str, cap: int, verify: bool | str) -> bytes:
     try:
-        with get_following_same_origin(url, {}, True) as response:
+        with get_following_same_origin(url, {}, verify) as response:
             if response.status_code >= 400:
                 raise ListingError(f"fetching {url} failed: HTTP {response.status_code} {response.reason}")
             chunks, size = [], 0
@@ -78,14 +78,17 @@ def _read_file(path: Path, cap: int) -> bytes:
         raise ListingError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def reader(location: str) -> tuple[str, Any]:
-    """(shown source, read(name, cap)) for a listing URL or folder; a catalogue.json or index.html means its folder."""
+def reader(location: str, verify: bool | str) -> tuple[str, Any]:
+    """(shown source, read(name, cap)) for a listing URL or folder; a catalogue.json or index.html means its folder.
+
+    `verify` is what an https listing's certificate is checked against (requests' meaning).
+    """
     scheme = urlsplit(location).scheme.lower()
     if scheme in ("http", "https"):
         base = location if location.endswith("/") else location + "/"
         if location.endswith((f"/{CATALOGUE_NAME}", "/index.html")):
             base = location.rsplit("/", 1)[0] + "/"
-        return base, lambda name, cap: _read_url(urljoin(base, name), cap)
+        return base, lambda name, cap: _read_url(urljoin(base, name), cap, verify)
     if scheme not in ("", "file"):
         raise ListingError(f"--listing {location!r}: only http, https and folders are supported")
     folder = Path(location[len("file://") :] if scheme == "file" else location)
@@ -96,9 +99,9 @@ def reader(location: str) -> tuple[str, Any]:
     return str(folder), lambda name, cap: _read_file(folder / name, cap)
 
 
-def open_listing(location: str, trusted: dict[str, Ed25519PublicKey]) -> Listing:
+def open_listing(location: str, trusted: dict[str, Ed25519PublicKey], verify: bool | str) -> Listing:
     """Fetch and check catalogue.json and, when the catalogue names one, its signed revocation list."""
-    source, read = reader(location)
+    source, read = reader(location, verify)
     try:
         catalogue = json.loads(read(CATALOGUE_NAME, MAX_CATALOGUE_BYTES).decode("utf-8"))
         validate(catalogue, "catalogue")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 import shutil
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -393,13 +395,15 @@ class QuietHandler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve_folder(folder: Path) -> Iterator[str]:
-    """A plain static web server on loopback for `folder`; yields its base URL."""
+def serve_folder(folder: Path, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """A static web server on loopback for `folder` (https when given a TLS context); yields its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
@@ -461,6 +465,24 @@ def test_council_accepts_the_index_or_catalogue_address(market: Market, site: Pa
             assert council(market, certificate, location).code == 0, location
         missing = council(market, certificate, f"{base}/nowhere/")
         assert missing.code == 2 and "HTTP 404" in missing.stderr
+
+
+def test_council_fetches_an_https_listing_signed_by_a_private_ca(market: Market, site: Path, tmp_path: Path) -> None:
+    authority = trustme.CA()
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(tls)
+    ca_pem = tmp_path / "council-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_pem))
+    certificate = market.certs / "planit" / "certificate.html"
+    with serve_folder(site.parent, tls) as base:
+        listing = f"{base}/{site.name}/"
+        untrusted = council(market, certificate, listing)
+        assert untrusted.code == 2 and "certificate verify failed" in untrusted.stderr, untrusted.stderr
+        trusted = cli("verify", certificate, "--key", market.public, "--listing", listing, "--ca-bundle", ca_pem)
+        assert trusted.code == 0, trusted.stdout + trusted.stderr
+        assert trusted.stdout.startswith("VALID AND LISTED: ")
+    alone = cli("verify", certificate, "--key", market.public, "--ca-bundle", ca_pem)
+    assert alone.code == 2 and "give --listing too" in alone.stderr
 
 
 def test_council_refuses_a_listing_with_an_untrusted_revocation_list(
