@@ -49,6 +49,40 @@ def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
     return CliRun(proc.returncode, proc.stdout, proc.stderr, out)
 
 
+def run_plain_pytest(supplier: RunningSupplier, out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The suite through plain pytest, as a supplier's own CI runs it (`extra`: e.g. a `-k` selection)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--pyargs",
+            "conformance.suite",
+            "-p",
+            "no:cacheprovider",
+            "--conformance-spec",
+            supplier.spec_url,
+            "--conformance-header",
+            f"Authorization: Bearer {supplier.token}",
+            "--conformance-ca-bundle",
+            supplier.ca_bundle,
+            "--conformance-max-rps",
+            "0",
+            "--conformance-seed",
+            str(SEED),
+            "--conformance-max-examples",
+            EXAMPLES,
+            "--conformance-out",
+            str(out),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
 def supplier_args(supplier: RunningSupplier, *extra: str) -> list[str]:
     return [
         "run",

@@ -4,8 +4,6 @@ Every defect variant is run end to end by tests/test_core_run.py; these runs cov
 declares rather than how it behaves.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 from council_supplier import serve
@@ -15,7 +13,7 @@ from conformance import records as rec
 from conformance.client import ApiClient
 from conformance.declaration import read_declaration
 from conformance.target import build_target
-from tests.conftest import SEED
+from tests.conftest import run_plain_pytest
 from tests.test_export import DECLARATION_NEEDED, reasons, run_with_document
 
 
@@ -58,35 +56,7 @@ def test_no_import_declared_is_not_applicable_with_the_reason(tmp_path: Path) ->
 def test_checks_clean_up_the_records_they_create(tmp_path: Path) -> None:
     """The export and portability checks alone (plain pytest, no fuzzing) leave the supplier as they found it."""
     with serve("conformant") as supplier:
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                "--pyargs",
-                "conformance.suite",
-                "-p",
-                "no:cacheprovider",
-                "-k",
-                "test_export or test_portability",
-                "--conformance-spec",
-                supplier.spec_url,
-                "--conformance-header",
-                f"Authorization: Bearer {supplier.token}",
-                "--conformance-ca-bundle",
-                supplier.ca_bundle,
-                "--conformance-max-rps",
-                "0",
-                "--conformance-seed",
-                str(SEED),
-                "--conformance-out",
-                str(tmp_path / "out"),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp_path,
-        )
+        proc = run_plain_pytest(supplier, tmp_path / "out", tmp_path, "-k", "test_export or test_portability")
         assert "13 passed" in proc.stdout, proc.stdout[-2000:]
         assert supplier.app.requests_seen > 50
         assert supplier.app.store.all() == []

@@ -6,41 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from council_supplier import RunningSupplier, serve
+from council_supplier import serve
 
-from tests.conftest import EXAMPLES, SEED, run_cli, supplier_args
-
-
-def run_plain_pytest(supplier: RunningSupplier, out: Path, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "conformance.suite",
-            "-p",
-            "no:cacheprovider",
-            "--conformance-spec",
-            supplier.spec_url,
-            "--conformance-header",
-            f"Authorization: Bearer {supplier.token}",
-            "--conformance-ca-bundle",
-            supplier.ca_bundle,
-            "--conformance-max-rps",
-            "0",
-            "--conformance-seed",
-            str(SEED),
-            "--conformance-max-examples",
-            EXAMPLES,
-            "--conformance-out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=cwd,
-    )
+from tests.conftest import SEED, run_cli, run_plain_pytest, supplier_args
 
 
 @pytest.mark.parametrize("variant", ["conformant", "server-error"])
