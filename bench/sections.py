@@ -20,8 +20,8 @@ PYTHON = sys.executable
 def overhead(rounds: int, examples: int, seed: int) -> dict[str, Any]:
     """The harness's fuzzing-only suite against `st run`, same supplier, seed and examples, alternated.
 
-    Wall time is what the target is about; CPU time of each tool's process is reported beside it, since
-    on a small shared machine it moves far less from round to round.
+    Wall time is what the target is about; each tool's CPU time is reported beside it, to show whether a
+    difference is work done or time spent waiting (here the two move together, rounds vary in the work).
     """
     pairs = []
     for index in range(rounds):

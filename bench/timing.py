@@ -9,7 +9,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Timed:
     seconds: float
-    cpu_seconds: float  # the child's user + system time: steadier than wall time on a shared machine
+    cpu_seconds: float  # the child's user + system time: the work, without time spent waiting
     returncode: int
     stdout: str
     stderr: str
