@@ -235,6 +235,8 @@ def verify(
     moment = parse_at(at)
     if not key_paths and trust_dir is None:
         fail_usage("give the issuer's public key with --key PUBLIC.pem or a folder of trusted keys with --trust DIR")
+    if ca_bundle and listing_location is None:
+        fail_usage("--ca-bundle is for fetching an https --listing; give --listing too")
     try:
         trusted = load_trust_dir(trust_dir) if trust_dir is not None else {}
         for path in key_paths:
@@ -243,10 +245,11 @@ def verify(
         with file.open("rb") as handle:
             data = handle.read(MAX_CERTIFICATE_BYTES + 1)
         lists = [load_list(revocations_path, trusted)] if revocations_path is not None else []
-        if ca_bundle and listing_location is None:
-            raise UsageError("--ca-bundle is for fetching an https --listing; give --listing too")
-        verify_tls = tls_verify(ca_bundle, insecure=False)
-        published = open_listing(listing_location, trusted, verify_tls) if listing_location is not None else None
+        published = (
+            open_listing(listing_location, trusted, tls_verify(ca_bundle, insecure=False))
+            if listing_location is not None
+            else None
+        )
     except UsageError as exc:
         fail_usage(str(exc))
         return
