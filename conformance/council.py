@@ -18,7 +18,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from conformance import revocation
-from conformance.capped import TooLarge, read_capped
+from conformance.capped import TooLarge, read_capped, read_response_capped
 from conformance.certificate import Reason, Verification, format_time
 from conformance.errors import UsageError
 from conformance.listing import CATALOGUE_NAME, statement_digest
@@ -54,13 +54,10 @@ def _read_url(url: str, cap: int, verify: bool | str) -> bytes:
         with get_following_same_origin(url, {}, verify) as response:
             if response.status_code >= 400:
                 raise ListingError(f"fetching {url} failed: HTTP {response.status_code} {response.reason}")
-            chunks, size = [], 0
-            for chunk in response.iter_content(65536):
-                size += len(chunk)
-                if size > cap:
-                    raise ListingError(f"{url} is larger than {cap} bytes")
-                chunks.append(chunk)
-            return b"".join(chunks)
+            try:
+                return read_response_capped(response, cap)
+            except TooLarge:
+                raise ListingError(f"{url} is larger than {cap} bytes") from None
     except ListingError:
         raise
     except UsageError as exc:  # a redirect to another host

@@ -12,7 +12,7 @@ import yaml
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from conformance.capped import TooLarge, read_capped
+from conformance.capped import TooLarge, read_capped, read_response_capped
 from conformance.document_limits import DocumentTooComplex, check_document_shape
 from conformance.errors import SpecError, UsageError
 from conformance.refs import RefPolicy, bundle_external_refs, origin_of
@@ -71,14 +71,10 @@ def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
                 raise SpecError(
                     f"fetching the OpenAPI document {url} failed: HTTP {response.status_code} {response.reason}"
                 )
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_content(65536):
-                size += len(chunk)
-                if size > MAX_SPEC_BYTES:
-                    raise SpecError(f"the OpenAPI document at {url} is larger than {MAX_SPEC_BYTES} bytes")
-                chunks.append(chunk)
-            return b"".join(chunks)
+            try:
+                return read_response_capped(response, MAX_SPEC_BYTES)
+            except TooLarge:
+                raise SpecError(f"the OpenAPI document at {url} is larger than {MAX_SPEC_BYTES} bytes") from None
     except requests.exceptions.SSLError as exc:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: TLS failed ({innermost_reason(exc)})") from exc
     except requests.exceptions.ConnectionError as exc:
