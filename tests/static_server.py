@@ -33,11 +33,18 @@ def serve_static(routes: dict[str, Canned], host: str = "127.0.0.1") -> Iterator
             self.end_headers()
             self.wfile.write(canned.body)
 
-    server = ThreadingHTTPServer((host, 0), Handler)
+    with running(ThreadingHTTPServer((host, 0), Handler)) as base:
+        yield base
+
+
+@contextmanager
+def running(server: ThreadingHTTPServer, scheme: str = "http") -> Iterator[str]:
+    """Serve from a daemon thread for the duration of a `with` block; yield the base URL."""
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    host, port = server.server_address[:2]
     try:
-        yield f"http://{host}:{server.server_address[1]}"
+        yield f"{scheme}://{host}:{port}"
     finally:
         server.shutdown()
         server.server_close()

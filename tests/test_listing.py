@@ -12,7 +12,6 @@ import json
 import re
 import shutil
 import ssl
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from conformance.certificate import VerifyExit, issue
 from conformance.revocation import append as append_revocation
 from conformance.schemas_loader import validate
 from conformance.signing import load_private_key
+from tests.static_server import running
 from tests.test_certificates import Certified, Proc, certify_reference, cli
 from tests.test_core_run import assert_self_contained
 
@@ -400,13 +400,8 @@ def serve_folder(folder: Path, tls: ssl.SSLContext | None = None) -> Iterator[st
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(folder)))
     if tls is not None:
         server.socket = tls.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(server, "https" if tls else "http") as base:
+        yield base
 
 
 @pytest.fixture(scope="module", params=["http", "folder"])
