@@ -1,6 +1,7 @@
-"""Profiles are data: load `profiles/*.yaml`, validate them, and expose Requirement objects."""
+"""The requirement catalogue: load the profiles (YAML in `profiles/`), validate them, expose Requirement objects."""
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cache
 from importlib.resources import files
 
@@ -8,8 +9,12 @@ import jsonschema
 import yaml
 
 from conformance.errors import UsageError
-from conformance.outcomes import Level
 from conformance.schemas_loader import validate
+
+
+class Level(StrEnum):
+    MUST = "MUST"
+    SHOULD = "SHOULD"
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ TRUSTED_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def load_profiles() -> dict[str, Profile]:
     """Every packaged profile by id, validated against the profile schema; a broken file is a packaging bug."""
     profiles: dict[str, Profile] = {}
-    for path in sorted(files("conformance").joinpath("profiles").iterdir(), key=lambda p: p.name):
+    for path in sorted(files("conformance.profiles").iterdir(), key=lambda p: p.name):
         if not path.name.endswith(".yaml"):
             continue
         raw = yaml.load(path.read_text("utf-8"), Loader=TRUSTED_YAML_LOADER)
