@@ -7,6 +7,7 @@ never follows redirects (a redirect is a finding, not a destination) and obeys t
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -72,17 +73,31 @@ class ApiClient:
         **kwargs: Any,
     ) -> requests.Response:
         """One request within the run's limits: refused writes in read-only runs, paced, time- and size-capped."""
+        sent = dict(self.target.headers) if authenticated else {}
+        sent.update(headers or {})
+        return self._send(method, self.url(path), sent, **kwargs)
+
+    def get_url(self, url: str, headers: dict[str, str] | None = None) -> requests.Response:
+        """GET an absolute URL (a link the API gave), with the target's credentials only on the API's own origin."""
+        there = urlsplit(url)
+        if there.scheme not in ("http", "https"):
+            raise AssertionError(f"refusing to follow a non-HTTP link: {url[:200]}")
+        base = urlsplit(self.target.base_url)
+        same_origin = (there.scheme, there.netloc) == (base.scheme, base.netloc)
+        sent = dict(self.target.headers) if same_origin else {}
+        sent.update(headers or {})
+        return self._send("GET", url, sent)
+
+    def _send(self, method: str, url: str, headers: dict[str, str], **kwargs: Any) -> requests.Response:
         self.safety.check_budget()
         self.safety.allow(method)
         self.safety.pace()
-        sent = dict(self.target.headers) if authenticated else {}
-        sent.update(headers or {})
         kwargs.setdefault("timeout", self.safety.request_timeout)
         kwargs.setdefault("verify", self.target.verify)  # per request: REQUESTS_CA_BUNDLE would override session.verify
         response = self.session.request(
             method.upper(),
-            self.url(path),
-            headers=sent,
+            url,
+            headers=headers,
             allow_redirects=False,
             stream=True,
             hooks={"response": [self.safety.response_hook()]},

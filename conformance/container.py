@@ -13,13 +13,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from conformance.declaration import DeclarationError, read_declaration
 from conformance.errors import UsageError
+from conformance.record import ContainerInfo, ImageInfo
+from conformance.spec import declared_server
 
 DEFAULT_READY_TIMEOUT = 60.0
 DEFAULT_SPEC_PATH = "/openapi.json"
@@ -55,32 +57,9 @@ class ContainerRequest:
         return env
 
 
-@dataclass(frozen=True)
-class ImageInfo:
-    """Which image exactly was tested."""
-
-    name: str
-    id: str
-    digest: str
-    digest_source: str  # "repo-digest" or "image-id"
-    repo_digests: tuple[str, ...] = ()
-
-    def as_record(self) -> dict[str, Any]:
-        """`record["target"]["image"]`: the certificate's subject reads `name` and `digest` ("sha256:...")."""
-        record: dict[str, Any] = {
-            "name": self.name,
-            "id": self.id,
-            "digest": self.digest,
-            "digest_source": self.digest_source,
-            "repo_digests": list(self.repo_digests),
-        }
-        if self.digest_source == "image-id":
-            record["note"] = LOCAL_IMAGE_NOTE
-        return record
-
-
 def image_info(name: str, attrs: dict[str, Any]) -> ImageInfo:
-    """Prefer the repo digest of the repository named in `name`; else the image id, and say so."""
+    """Prefer the repo digest of the repository named in `name`; else the image id (an image built locally), and
+    say so in the record."""
     image_id = str(attrs["Id"])
     repo_digests = tuple(str(d) for d in attrs.get("RepoDigests") or ())
     repository = name.split("@")[0]
@@ -91,7 +70,7 @@ def image_info(name: str, attrs: dict[str, Any]) -> ImageInfo:
         digest = item.partition("@")[2]
         if digest.startswith("sha256:"):
             return ImageInfo(name, image_id, digest, "repo-digest", repo_digests)
-    return ImageInfo(name, image_id, image_id, "image-id", repo_digests)
+    return ImageInfo(name, image_id, image_id, "image-id", repo_digests, note=LOCAL_IMAGE_NOTE)
 
 
 @dataclass
@@ -125,18 +104,17 @@ class RunningContainer:
         text = raw.decode("utf-8", "replace")
         return text, cut or text.count("\n") >= lines
 
-    def annotate(self, record: dict[str, Any]) -> None:
-        """Add the image to the record's target and the container's state and log tail to the record."""
-        record["target"]["image"] = self.image.as_record()
+    def info(self) -> ContainerInfo:
+        """The container's state now and the tail of its logs, for the run record."""
         text, truncated = self.logs()
-        record["container"] = {
-            "image": self.image.name,
-            "port": self.port,
-            "status": self.status(),
-            "logs": text,
-            "logs_truncated": truncated,
-            "logs_limit": f"last {LOG_TAIL_LINES} lines, at most {LOG_MAX_BYTES // 1024} KiB",
-        }
+        return ContainerInfo(
+            image=self.image.name,
+            port=self.port,
+            status=self.status(),
+            logs=text,
+            logs_truncated=truncated,
+            logs_limit=f"last {LOG_TAIL_LINES} lines, at most {LOG_MAX_BYTES // 1024} KiB",
+        )
 
 
 # --- the engine -----------------------------------------------------------------------------------
@@ -158,15 +136,6 @@ def connect() -> Any:
     except requests.RequestException as exc:
         raise UsageError(f"no Docker engine reachable at {where}: {_short(exc)}") from None
     return client
-
-
-def engine_available() -> bool:
-    """Whether a Docker engine answers (for tests and diagnostics); never raises."""
-    try:
-        connect().close()
-    except UsageError:
-        return False
-    return True
 
 
 def find_image(client: Any, ref: str, progress: Progress) -> Any:
@@ -234,11 +203,12 @@ class ReadyProbe:
     ok: Callable[[int], bool]
 
 
-def readiness_probe(spec: str, spec_from_container: bool, base_url: str | None, origin: str) -> ReadyProbe:
+def readiness_probe(
+    spec_url: str | None, document: dict[str, Any] | None, base_url: str | None, origin: str
+) -> ReadyProbe:
     """The container's own spec when it serves it; else the declared health endpoint; else any answer."""
-    if spec_from_container:
-        return ReadyProbe(spec, "its OpenAPI document", lambda status: 200 <= status < 300)
-    document = local_document(spec)
+    if spec_url is not None:
+        return ReadyProbe(spec_url, "its OpenAPI document", lambda status: 200 <= status < 300)
     base = base_url or (container_base_url(origin, document) if document else origin)
     health = declared_health_path(document) if document else None
     if health is not None:
@@ -246,22 +216,8 @@ def readiness_probe(spec: str, spec_from_container: bool, base_url: str | None, 
     return ReadyProbe(base + "/", "its base URL", lambda status: True)
 
 
-def local_document(spec: str) -> dict[str, Any] | None:
-    """The document of a spec given as a file (a URL may be served by the container itself: not yet)."""
-    from conformance.spec import load_spec
-
-    if urlsplit(spec).scheme in ("http", "https") or not Path(spec).is_file():
-        return None
-    try:
-        return load_spec(spec, {}, True).document
-    except UsageError:
-        return None  # the run itself reports an unusable spec, with the details
-
-
 def declared_health_path(document: dict[str, Any]) -> str | None:
     """The path of the GET operation the x-conformance declaration names as the health endpoint."""
-    from conformance.declaration import DeclarationError, read_declaration
-
     try:
         health = read_declaration(document).health
     except (DeclarationError, KeyError, TypeError, ValueError):
@@ -275,9 +231,7 @@ def declared_health_path(document: dict[str, Any]) -> str | None:
 
 def container_base_url(origin: str, document: dict[str, Any]) -> str:
     """The container's origin plus the path of the document's first server: its declared host is elsewhere."""
-    from conformance.spec import _declared_server
-
-    declared = _declared_server(document)
+    declared = declared_server(document)
     return origin + (urlsplit(declared).path if declared else "").rstrip("/")
 
 
@@ -356,13 +310,18 @@ def remove(container: Any, progress: Progress) -> None:
 def run_container(
     request: ContainerRequest,
     *,
-    spec: str | None,
+    serves_spec: bool,
+    document: dict[str, Any] | None,
     base_url: str | None,
     verify: bool | str,
     headers: dict[str, str],
     progress: Progress,
 ) -> Iterator[RunningContainer]:
-    """Start the image, wait until it answers, yield it, and always remove it (also on Ctrl-C and SIGTERM)."""
+    """Start the image, wait until it answers, yield it, and always remove it (also on Ctrl-C and SIGTERM).
+
+    Without --spec the container serves its own document at `request.spec_path` (`serves_spec`), and answering
+    there means ready; with `--spec FILE` (`document`), its declared health endpoint must answer.
+    """
     from docker.errors import APIError, ImageNotFound
 
     if request.scheme not in ("http", "https"):
@@ -391,8 +350,8 @@ def run_container(
         try:
             origin = f"{request.scheme}://127.0.0.1:{port}"
             running = RunningContainer(container, info, port, origin)
-            spec_url = spec or origin + request.spec_path
-            probe = readiness_probe(spec_url, spec is None, base_url, origin)
+            served = origin + request.spec_path if serves_spec else None
+            probe = readiness_probe(served, document, base_url, origin)
             wait_ready(running, probe, verify, headers, request.ready_timeout, progress)
             progress(f"container {container.short_id} is ready")
             yield running

@@ -2,7 +2,7 @@
 create, read, list and export a council's records.
 
 A missing or malformed declaration is not a crash: checks that need it fail with `DECLARATION_HELP`,
-which shows the supplier exactly what to add.
+which shows the supplier exactly what to add (see conformance.checks.kit.declared).
 """
 
 from dataclasses import dataclass
@@ -99,11 +99,3 @@ def read_declaration(document: dict[str, Any]) -> Declaration:
     if raw["health"] not in known:
         raise DeclarationError(f"the supplier declaration's health operation {raw['health']!r} is not in the document")
     return Declaration(contact=raw["contact"], health=raw["health"], collections=tuple(collections))
-
-
-def require_declaration(document: dict[str, Any]) -> Declaration:
-    """For checks: a missing or malformed declaration fails the requirement (never errors, never crashes)."""
-    try:
-        return read_declaration(document)
-    except DeclarationError as exc:
-        raise AssertionError(str(exc)) from None

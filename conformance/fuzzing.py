@@ -4,6 +4,7 @@ The engine is the same one `st run` drives (examples, coverage, fuzzing and stat
 harness finds what Schemathesis finds; this module only listens to its events.
 """
 
+import dataclasses
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,9 +16,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
 from conformance.client import all_operations, declares_security
-from conformance.fuzz_guard import guarded
 from conformance.malformed import reached_server_malformed
-from conformance.network import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
+from conformance.observations import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
+from conformance.record import NOT_FUZZED, Finding, FuzzingSummary
 from conformance.safety import SAFE_METHODS, Safety, cut_reason
 
 # Every check Schemathesis runs, and the requirement its failures violate. A test keeps this complete.
@@ -64,36 +65,6 @@ class FuzzSettings:
 
 
 @dataclass
-class Finding:
-    """One distinct contract violation, with how to reproduce it (credentials already masked)."""
-
-    requirement: str
-    check: str
-    operation: str
-    title: str
-    message: str
-    curl: str
-    status_code: int | None
-    occurrences: int = 1
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        return (self.requirement, self.operation, self.check, self.title)
-
-    def as_evidence(self) -> dict[str, Any]:
-        return {
-            "requirement": self.requirement,
-            "check": self.check,
-            "operation": self.operation,
-            "title": self.title,
-            "message": self.message,
-            "status_code": self.status_code,
-            "occurrences": self.occurrences,
-            "curl": self.curl,
-        }
-
-
-@dataclass
 class FuzzReport:
     """Everything the fuzzing phase learned; requirement checks read their verdicts from it."""
 
@@ -118,6 +89,13 @@ class FuzzReport:
     def findings_for(self, requirement: str) -> list[Finding]:
         return sorted((f for f in self.findings.values() if f.requirement == requirement), key=lambda f: f.key)
 
+    def add_finding(self, finding: Finding) -> None:
+        """A finding seen before counts as one more occurrence of it."""
+        existing = self.findings.get(finding.key)
+        self.findings[finding.key] = (
+            dataclasses.replace(existing, occurrences=existing.occurrences + 1) if existing else finding
+        )
+
     def add_error(self, message: str) -> None:
         self.errors[message] = self.errors.get(message, 0) + 1
 
@@ -136,6 +114,23 @@ class FuzzReport:
         if self.cases == 0:
             reasons.append("no test case was generated")
         return reasons
+
+    def summary(self) -> FuzzingSummary:
+        """What the run record keeps of the fuzzing."""
+        return FuzzingSummary(
+            ran=True,
+            cases=self.cases,
+            operations_total=self.operations_total,
+            operations_tested=len(self.operations_tested),
+            stop_reason=self.stop_reason,
+            findings=tuple(sorted(self.findings.values(), key=lambda f: f.key)),
+            errors=tuple(self.error_lines()),
+        )
+
+
+def summary_of(fuzz: FuzzReport | None) -> FuzzingSummary:
+    """The record's fuzzing summary, also for a run that never fuzzed (a check selection without fuzzing)."""
+    return NOT_FUZZED if fuzz is None else fuzz.summary()
 
 
 Progress = Callable[[str], None]
@@ -179,6 +174,34 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
     with guarded(settings.safety), _long_lived_objects_frozen():
         _consume(from_schema(schema).execute(), report, progress)
     return report
+
+
+# --- the Safety policy on every request the engine sends ------------------------------------------
+# Schemathesis hooks are process-wide, so the hook is registered once and reads the policy of the run in
+# progress; outside a run it does nothing.
+
+_active: list[Safety] = []
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """Refuse writes in read-only runs and cap each response body's size and time."""
+    if not _active:
+        return
+    safety = _active[-1]
+    safety.allow(str(kwargs.get("method") or case.method))
+    hooks = kwargs.setdefault("hooks", {})
+    hooks.setdefault("response", []).append(safety.response_hook())
+
+
+@contextmanager
+def guarded(safety: Safety) -> Iterator[None]:
+    """Apply `safety` to the engine for the duration of the block."""
+    _active.append(safety)
+    try:
+        yield
+    finally:
+        _active.remove(safety)
 
 
 @contextmanager
@@ -234,12 +257,7 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
                 continue
             interaction = recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
-            finding = _finding(check, recorder.cases[case_id].value, response)
-            existing = report.findings.get(finding.key)
-            if existing:
-                existing.occurrences += 1
-            else:
-                report.findings[finding.key] = finding
+            report.add_finding(_finding(check, recorder.cases[case_id].value, response))
     already_explained = any(message.startswith(recorder.label + ":") for message in report.errors)
     if event.status == Status.ERROR and event.skip_reason is None and not already_explained:
         report.add_error(f"{recorder.label}: the harness could not complete the generated cases")
@@ -264,8 +282,9 @@ def _finding(check: Any, case: Any, response: Any | None) -> Finding:
         operation=case.operation.label,
         title=str(failure.title),
         message=str(failure.message),
-        curl=check.failure_info.code_sample,
         status_code=getattr(failure, "status_code", None),
+        occurrences=1,
+        curl=check.failure_info.code_sample,
     )
 
 

@@ -14,23 +14,25 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from conformance.profiles import Profile, Requirement, load_profiles
+from conformance.catalogue import Level, Profile, Requirement, load_profiles
 
 DOCS_DIR = Path("docs") / "profiles"
 
 
 @cache
 def checks_by_requirement() -> dict[str, str]:
-    """Requirement id -> `module::function` of the suite check that decides it."""
-    from conformance import suite
+    """Requirement id -> `module::function` of the check that decides it."""
+    from conformance import checks
 
     found: dict[str, str] = {}
-    for module_info in pkgutil.iter_modules(suite.__path__):
-        module = importlib.import_module(f"conformance.suite.{module_info.name}")
+    for module_info in pkgutil.iter_modules(checks.__path__):
+        if module_info.ispkg:
+            continue  # the kit: what checks share, no checks of its own
+        module = importlib.import_module(f"conformance.checks.{module_info.name}")
         for name, func in inspect.getmembers(module, inspect.isfunction):
             for mark in getattr(func, "pytestmark", []):
                 if mark.name == "requirement" and mark.args:
-                    found[str(mark.args[0])] = f"conformance/suite/{module_info.name}.py::{name}"
+                    found[str(mark.args[0])] = f"conformance/checks/{module_info.name}.py::{name}"
     return found
 
 
@@ -71,7 +73,7 @@ def _wrap(label: str, text: str, width: int = 100) -> list[str]:
 
 
 def render_text(profile: Profile) -> str:
-    musts = sum(r.level.value == "MUST" for r in profile.requirements)
+    musts = sum(r.level == Level.MUST for r in profile.requirements)
     lines = [
         f"{profile.id} {profile.version}: {profile.title}",
         *textwrap.wrap(profile.summary, 100),
@@ -99,11 +101,11 @@ def render_markdown(profile: Profile) -> str:
     checks = checks_by_requirement()
     catalogue = load_profiles()
     requires = ", ".join(f"[{pid}]({pid}.md)" if pid in catalogue else f"`{pid}`" for pid in profile.requires)
-    musts = sum(r.level.value == "MUST" for r in profile.requirements)
+    musts = sum(r.level == Level.MUST for r in profile.requirements)
     out = [
         f"# {profile.title} (`{profile.id}` {profile.version})",
         "",
-        f"<!-- Generated from conformance/profiles/{profile.id}.yaml by `conformance profiles docs`; do not edit. -->",
+        f"<!-- Generated from profiles/{profile.id}.yaml by `conformance profiles docs`; do not edit. -->",
         "",
         profile.summary,
         "",

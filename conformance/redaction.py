@@ -1,6 +1,8 @@
 """Keep credentials out of every output: any secret value the user gave is replaced wherever it appears."""
 
+import dataclasses
 import re
+from enum import Enum
 from typing import Any
 
 MARKER = "[REDACTED]"
@@ -18,11 +20,18 @@ class Redactor:
         return self._pattern.sub(MARKER, value) if self._pattern else value
 
     def deep(self, value: Any) -> Any:
-        """A copy of a JSON-like structure with every string redacted."""
+        """A copy of a JSON-like structure or a record (frozen dataclasses) with every string redacted."""
+        if isinstance(value, Enum):
+            return value  # a closed vocabulary, never a secret
         if isinstance(value, str):
             return self.text(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            changed = {f.name: self.deep(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+            return dataclasses.replace(value, **changed)
         if isinstance(value, dict):
             return {self.text(k): self.deep(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
+        if isinstance(value, tuple):
+            return tuple(self.deep(v) for v in value)
+        if isinstance(value, list):
             return [self.deep(v) for v in value]
         return value

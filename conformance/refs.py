@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from conformance.errors import SpecError
+from conformance.http import origin_of
 
 BUNDLE_KEY = "x-conformance-bundled"
 MAX_EXTERNAL_DOCUMENTS = 50
@@ -44,12 +45,6 @@ class RefPolicy:
                 )
             return
         raise SpecError(f"{referrer} refers to {uri}: only http, https and local file references are supported")
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{parts.hostname}:{port}"
 
 
 Loader = Callable[[str], dict[str, Any]]

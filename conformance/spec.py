@@ -12,14 +12,21 @@ import yaml
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from conformance.capped import TooLarge, read_capped, read_response_capped
 from conformance.document_limits import DocumentTooComplex, check_document_shape
 from conformance.errors import SpecError, UsageError
-from conformance.refs import RefPolicy, bundle_external_refs, origin_of
+from conformance.http import (
+    FETCH_TIMEOUT,
+    RedirectRefused,
+    TooLarge,
+    get_following_same_origin,
+    innermost_reason,
+    origin_of,
+    read_capped,
+    read_response_capped,
+)
+from conformance.refs import RefPolicy, bundle_external_refs
 
 MAX_SPEC_BYTES = 10 * 1024 * 1024
-FETCH_TIMEOUT = 15.0
-MAX_REDIRECTS = 5
 VALIDATORS = {
     "swagger-2.0": OpenAPIV2SpecValidator,
     "openapi-3.0": OpenAPIV30SpecValidator,
@@ -75,6 +82,8 @@ def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
                 return read_response_capped(response, MAX_SPEC_BYTES)
             except TooLarge:
                 raise SpecError(f"the OpenAPI document at {url} is larger than {MAX_SPEC_BYTES} bytes") from None
+    except RedirectRefused as exc:
+        raise SpecError(str(exc)) from None
     except requests.exceptions.SSLError as exc:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: TLS failed ({innermost_reason(exc)})") from exc
     except requests.exceptions.ConnectionError as exc:
@@ -85,31 +94,6 @@ def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: no answer within {FETCH_TIMEOUT:.0f} s") from exc
     except requests.exceptions.RequestException as exc:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: {innermost_reason(exc)}") from exc
-
-
-def get_following_same_origin(url: str, headers: dict[str, str], verify: bool | str) -> requests.Response:
-    """GET, following at most MAX_REDIRECTS redirects and never one that leaves the URL's origin."""
-    current = url
-    for _ in range(MAX_REDIRECTS + 1):
-        response = requests.get(
-            current, headers=headers, timeout=FETCH_TIMEOUT, stream=True, verify=verify, allow_redirects=False
-        )
-        location = response.headers.get("Location")
-        if not response.is_redirect or not location:
-            return response
-        response.close()
-        following = urljoin(current, location)
-        if origin_of(following) != origin_of(url):
-            raise SpecError(f"fetching {url} was redirected to another host ({following}); not following it")
-        current = following
-    raise SpecError(f"fetching {url} was redirected more than {MAX_REDIRECTS} times")
-
-
-def innermost_reason(exc: BaseException) -> str:
-    """The innermost cause's message: requests wraps the useful part several layers deep."""
-    while exc.__context__ is not None and exc.__context__ is not exc:
-        exc = exc.__context__
-    return str(exc).split("\n")[0][:200] or type(exc).__name__
 
 
 def parse(raw: bytes, source: str) -> dict[str, Any]:
@@ -196,7 +180,7 @@ def resolve_base_url(spec: LoadedSpec, override: str | None) -> str:
     if override:
         candidate = override
     else:
-        candidate = _declared_server(spec.document)
+        candidate = declared_server(spec.document)
         if candidate is None:
             raise UsageError(f"no base URL found: {spec.name} declares no servers; pass --base-url")
         if not urlsplit(candidate).scheme:
@@ -212,7 +196,7 @@ def resolve_base_url(spec: LoadedSpec, override: str | None) -> str:
     return candidate.rstrip("/")
 
 
-def _declared_server(document: dict[str, Any]) -> str | None:
+def declared_server(document: dict[str, Any]) -> str | None:
     if "swagger" in document:
         host = document.get("host")
         if not host:

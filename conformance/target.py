@@ -1,11 +1,14 @@
 """What is tested: the spec, the base URL and the credentials to send."""
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from conformance.errors import UsageError
 from conformance.redaction import Redactor
-from conformance.spec import LoadedSpec, load_spec, resolve_base_url
+from conformance.spec import LoadedSpec, resolve_base_url
+
+HEADERS_VARIABLE = "CONFORMANCE_HEADERS"
 
 
 @dataclass(frozen=True)
@@ -52,14 +55,11 @@ def tls_verify(ca_bundle: str | None, insecure: bool) -> bool | str:
     return not insecure
 
 
-def build_target(
-    spec_source: str,
-    base_url: str | None,
-    header_lines: list[str] | tuple[str, ...],
-    verify: bool | str = True,
-    allow_ref_hosts: tuple[str, ...] = (),
-) -> Target:
-    """Fetch and validate the spec (sending the same credentials) and settle the base URL."""
-    headers = parse_headers(header_lines)
-    spec = load_spec(spec_source, headers, verify, frozenset(allow_ref_hosts))
+def headers_from_environment() -> list[str]:
+    """`Name: value` lines from $CONFORMANCE_HEADERS, so CI can pass secrets without a command line."""
+    return [line for line in os.environ.get(HEADERS_VARIABLE, "").splitlines() if line.strip()]
+
+
+def build_target(spec: LoadedSpec, base_url: str | None, headers: dict[str, str], verify: bool | str) -> Target:
+    """The target for a loaded document: `base_url`, else the document's own servers."""
     return Target(spec=spec, base_url=resolve_base_url(spec, base_url), headers=headers, verify=verify)

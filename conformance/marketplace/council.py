@@ -17,13 +17,13 @@ import jsonschema
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from conformance import revocation
-from conformance.capped import TooLarge, read_capped, read_response_capped
-from conformance.certificate import Reason, Verification, format_time
 from conformance.errors import UsageError
-from conformance.listing import CATALOGUE_NAME, statement_digest
+from conformance.http import TooLarge, get_following_same_origin, innermost_reason, read_capped, read_response_capped
+from conformance.marketplace.listing import CATALOGUE_NAME, statement_digest
 from conformance.schemas_loader import validate
-from conformance.spec import get_following_same_origin, innermost_reason
+from conformance.timestamps import format_time
+from conformance.trust import revocation
+from conformance.trust.certificate import Reason, Verification
 
 MAX_CATALOGUE_BYTES = 20 * 1024 * 1024
 GENUINE_FAILURES = {Reason.MALFORMED, Reason.UNKNOWN_KEY, Reason.BAD_SIGNATURE, Reason.PAGE_EDITED}

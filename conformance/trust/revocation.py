@@ -18,10 +18,12 @@ from typing import Any
 import jsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from conformance.certificate import Reason, Verification, canonical, format_time
 from conformance.errors import UsageError
+from conformance.http import read_past_cap
 from conformance.schemas_loader import validate
-from conformance.signing import BadSignature, EnvelopeError, UnknownKey, key_id, sign_envelope, verify_envelope
+from conformance.timestamps import format_time
+from conformance.trust.certificate import Reason, Verification, canonical
+from conformance.trust.signing import BadSignature, EnvelopeError, UnknownKey, key_id, sign_envelope, verify_envelope
 
 PAYLOAD_TYPE = "application/vnd.conformance.revocations+json"
 LIST_TYPE = "https://conformance.example/revocations/v1"
@@ -81,8 +83,7 @@ def load_list(path: Path, trusted: dict[str, Ed25519PublicKey]) -> RevocationLis
 
 def read_list_bytes(path: Path) -> bytes:
     try:
-        with path.open("rb") as handle:
-            return handle.read(MAX_LIST_BYTES + 1)
+        return read_past_cap(path, MAX_LIST_BYTES)
     except OSError as exc:
         raise RevocationListError(f"cannot read the revocation list {path}: {exc.strerror or exc}") from None
 

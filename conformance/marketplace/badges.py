@@ -6,10 +6,12 @@ every machine and the text fits whatever font the viewer has.
 
 from html import escape
 
+from conformance.record import Verdict
+
 CHAR_WIDTH = 6.5
 PADDING = 12
 HEIGHT = 20
-COLOURS = {"conformant": "#00703c"}
+CONFORMANT_COLOUR = "#00703c"
 OTHER_COLOUR = "#d4351c"
 LABEL_COLOUR = "#505a5f"
 
@@ -29,7 +31,7 @@ def _text(text: str, left: int, width: int) -> str:
 def badge_svg(label: str, verdict: str, title: str) -> str:
     """A flat two-part badge: LABEL | VERDICT, green for conformant; `title` is the tooltip and accessible name."""
     left, right = _width(label), _width(verdict)
-    colour = COLOURS.get(verdict, OTHER_COLOUR)
+    colour = CONFORMANT_COLOUR if verdict == Verdict.CONFORMANT else OTHER_COLOUR
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + right}" height="{HEIGHT}" role="img" '
         f'aria-label="{escape(f"{label}: {verdict}")}">'

@@ -16,21 +16,20 @@ from typing import Any
 
 from markupsafe import Markup
 
-from conformance.badges import badge_svg
-from conformance.certificate import ENVELOPE_NAME, HTML_NAME, MONTHS, embed_json, parse_time, render_html
 from conformance.errors import UsageError
-from conformance.listing import CATALOGUE_NAME, REVOCATIONS_NAME, SCHEMA_NAME, Listed, catalogue_bytes
-from conformance.render import templates
-
-
-def human_date(text: str) -> str:
-    moment = parse_time(text)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
+from conformance.marketplace.badges import badge_svg
+from conformance.marketplace.listing import CATALOGUE_NAME, REVOCATIONS_NAME, SCHEMA_NAME, Listed, catalogue_bytes
+from conformance.record import Outcome
+from conformance.render.certificate import embed_json, render_html
+from conformance.render.templates import templates
+from conformance.timestamps import human_date
+from conformance.trust.certificate import ENVELOPE_NAME, HTML_NAME
 
 
 def tally(requirements: list[dict[str, Any]]) -> str:
     counts = Counter(r["outcome"] for r in requirements)
-    parts = ", ".join(f"{counts[o]} {o}" for o in ("pass", "not-applicable", "fail", "error") if counts[o])
+    order = (Outcome.PASS, Outcome.NOT_APPLICABLE, Outcome.FAIL, Outcome.ERROR)
+    parts = ", ".join(f"{counts[o]} {o}" for o in order if counts[o])
     return f"{len(requirements)} requirements: {parts}" if requirements else "no requirements"
 
 

@@ -18,8 +18,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from conformance.capped import TooLarge, read_capped
 from conformance.errors import UsageError
+from conformance.http import TooLarge, read_capped
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 MAX_KEY_FILE = 64 * 1024

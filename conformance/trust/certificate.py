@@ -1,7 +1,7 @@
-"""A certificate is a signed in-toto statement; the HTML page is a view rendered from it.
+"""A certificate is a signed in-toto statement about a run record; its HTML page is a view of the statement.
 
-The view is a pure function of the statement (no clock, no locale), so `verify` re-renders it from
-the verified payload and compares it with the page it was given: an edit to any visible text shows.
+`issue` signs only a complete, conformant record. `verify_certificate` checks, in order, form, key, signature,
+statement, visible page (re-rendered from the payload, see conformance.render.certificate) and validity window.
 """
 
 import json
@@ -16,34 +16,17 @@ from typing import Any
 import jsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from conformance.render import templates
+from conformance.record import Outcome, RunRecord, Verdict
+from conformance.render.certificate import CERTIFICATE_VIEWS, CURRENT_VIEW, embed_json, render_html
 from conformance.schemas_loader import validate
-from conformance.signing import BadSignature, EnvelopeError, UnknownKey, key_id, sign_envelope, verify_envelope
+from conformance.timestamps import format_time, parse_time
+from conformance.trust.signing import BadSignature, EnvelopeError, UnknownKey, key_id, sign_envelope, verify_envelope
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://conformance.example/predicates/certificate/v1"
-# The page layouts a certificate can name. A released view never changes, or every certificate signed with
-# it would stop verifying ("visible page edited"): change the page by adding a view; a test pins each one.
-CERTIFICATE_VIEWS = {1: "certificate-v1.html.j2"}
-CURRENT_VIEW = max(CERTIFICATE_VIEWS)
 HTML_NAME = "certificate.html"
 ENVELOPE_NAME = "certificate.dsse.json"
 MAX_CERTIFICATE_BYTES = 10 * 1024 * 1024
-TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 ENVELOPE_ELEMENT = re.compile(
     r'<script type="application/json" id="conformance-envelope">(?P<json>.*?)</script>', re.DOTALL
 )
@@ -94,49 +77,39 @@ class Verification:
         return int(VerifyExit[self.reason.name])
 
 
-def format_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(TIME_FORMAT)
-
-
-def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, TIME_FORMAT).replace(tzinfo=UTC)
-
-
 # --- issuing ----------------------------------------------------------------------------------
 
 
-def certification_failures(record: dict[str, Any]) -> list[str]:
+def certification_failures(record: RunRecord) -> list[str]:
     """Why this run record must not become a certificate; empty when it may."""
     failures = []
-    if record["target"].get("tls_verification", "on") != "on":
+    if not record.target.tls_verified:
         failures.append("TLS certificates were not verified (--insecure): such a run is never certified")
-    if record["run"].get("read_only"):
+    if record.run.read_only:
         failures.append("the run was read-only: requirements that need writes were not tested")
-    if not record["run"]["complete"]:
-        failures.append(f"the run is incomplete: {record['run']['incomplete_reason'] or 'unknown reason'}")
-    for profile in record["profiles"]:
-        if profile["verdict"] != "conformant":
-            failed = [
-                f"{r['id']} {r['level']} {r['outcome']}" for r in profile["requirements"] if r["outcome"] != "pass"
-            ]
-            failures.append(f"{profile['id']} {profile['version']} is {profile['verdict']}: {', '.join(failed)}")
-    if record["verdict"] != "conformant" and not failures:
-        failures.append(f"the overall verdict is {record['verdict']}")
+    if not record.run.complete:
+        failures.append(f"the run is incomplete: {record.run.incomplete_reason or 'unknown reason'}")
+    for profile in record.profiles:
+        if profile.verdict != Verdict.CONFORMANT:
+            failed = [f"{r.id} {r.level} {r.outcome}" for r in profile.requirements if r.outcome != Outcome.PASS]
+            failures.append(f"{profile.id} {profile.version} is {profile.verdict}: {', '.join(failed)}")
+    if record.verdict != Verdict.CONFORMANT and not failures:
+        failures.append(f"the overall verdict is {record.verdict}")
     return failures
 
 
-def subjects(record: dict[str, Any]) -> list[dict[str, Any]]:
+def subjects(record: RunRecord) -> list[dict[str, Any]]:
     """The tested OpenAPI document and, when a container image was tested, its digest."""
-    target = record["target"]
-    found = [{"name": target["spec"], "digest": {"sha256": target["spec_sha256"]}}]
-    image = target.get("image")
-    if isinstance(image, dict) and str(image.get("digest", "")).startswith("sha256:"):
-        found.append({"name": str(image.get("name", "image")), "digest": {"sha256": image["digest"][len("sha256:") :]}})
+    target = record.target
+    found: list[dict[str, Any]] = [{"name": target.spec, "digest": {"sha256": target.spec_sha256}}]
+    image = target.image
+    if image is not None and image.digest.startswith("sha256:"):
+        found.append({"name": image.name, "digest": {"sha256": image.digest[len("sha256:") :]}})
     return found
 
 
 def build_statement(
-    record: dict[str, Any],
+    record: RunRecord,
     *,
     supplier: str,
     product: str,
@@ -150,37 +123,42 @@ def build_statement(
     if failures:
         raise NotCertifiable(failures)
     issued = issued.astimezone(UTC).replace(microsecond=0)
-    target = record["target"]
+    target, run, harness, fuzzing = record.target, record.run, record.harness, record.fuzzing
     predicate = {
         "certificate_id": str(uuid.uuid4()),
         "supplier": supplier,
         "product": {"name": product, "version": product_version},
         "target": {
-            k: target[k] for k in ("spec", "spec_sha256", "spec_format", "base_url", "api_title", "api_version")
+            "spec": target.spec,
+            "spec_sha256": target.spec_sha256,
+            "spec_format": target.spec_format,
+            "base_url": target.base_url,
+            "api_title": target.api_title,
+            "api_version": target.api_version,
         },
-        "verdict": record["verdict"],
+        "verdict": record.verdict.value,
         "profiles": [
             {
-                "id": p["id"],
-                "version": p["version"],
-                "title": p["title"],
-                "verdict": p["verdict"],
-                "advisories": p["advisories"],
+                "id": p.id,
+                "version": p.version,
+                "title": p.title,
+                "verdict": p.verdict.value,
+                "advisories": list(p.advisories),
                 "requirements": [
-                    {"id": r["id"], "level": r["level"], "statement": r["statement"], "outcome": r["outcome"]}
-                    for r in p["requirements"]
+                    {"id": r.id, "level": r.level.value, "statement": r.statement, "outcome": r.outcome.value}
+                    for r in p.requirements
                 ],
             }
-            for p in record["profiles"]
+            for p in record.profiles
         ],
         "fuzzing": {
-            "cases": record["fuzzing"]["cases"],
-            "operations_tested": record["fuzzing"]["operations_tested"],
-            "operations_total": record["fuzzing"]["operations_total"],
-            "max_examples": record["run"]["max_examples"],
+            "cases": fuzzing.cases,
+            "operations_tested": fuzzing.operations_tested,
+            "operations_total": fuzzing.operations_total,
+            "max_examples": run.max_examples,
         },
-        "run": {k: record["run"][k] for k in ("seed", "started_at", "finished_at")},
-        "harness": {k: record["harness"][k] for k in ("name", "version", "schemathesis")},
+        "run": {"seed": run.seed, "started_at": run.started_at, "finished_at": run.finished_at},
+        "harness": {"name": harness.name, "version": harness.version, "schemathesis": harness.schemathesis},
         "issued_at": format_time(issued),
         "expires_at": format_time(issued + timedelta(days=valid_days)),
         "issuer_key_id": issuer_key_id,
@@ -201,36 +179,8 @@ def canonical(statement: dict[str, Any]) -> bytes:
     return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def embed_json(envelope: dict[str, Any]) -> str:
-    """JSON that cannot end the <script> element or open a comment: <, > and & only occur inside strings."""
-    text = json.dumps(envelope, indent=2, ensure_ascii=False)
-    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def human_time(text: str) -> str:
-    """'2026-11-25T21:50:34Z' -> '25 November 2026, 21:50 UTC', without the locale."""
-    moment = parse_time(text)
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M} UTC"
-
-
-def render_html(statement: dict[str, Any], envelope_json: str) -> str:
-    """The certificate page: a pure function of the statement and the (already escaped) embedded envelope."""
-    predicate = statement["predicate"]
-    return (
-        templates()
-        .get_template(CERTIFICATE_VIEWS[predicate["view"]])
-        .render(
-            statement=statement,
-            predicate=predicate,
-            issued=human_time(predicate["issued_at"]),
-            expires=human_time(predicate["expires_at"]),
-            envelope_json=envelope_json,
-        )
-    )
-
-
 def issue(
-    record: dict[str, Any],
+    record: RunRecord,
     private_key: Ed25519PrivateKey,
     out_dir: Path,
     *,

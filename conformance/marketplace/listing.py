@@ -18,10 +18,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from conformance import revocation
-from conformance.certificate import MAX_CERTIFICATE_BYTES, Reason, canonical, read_certificate, verify_certificate
 from conformance.errors import UsageError
+from conformance.http import read_past_cap
 from conformance.schemas_loader import validate
+from conformance.trust import revocation
+from conformance.trust.certificate import MAX_CERTIFICATE_BYTES, Reason, canonical, read_certificate, verify_certificate
 
 CATALOGUE_FORMAT = "https://conformance.example/listing/catalogue/v1"
 CATALOGUE_NAME = "catalogue.json"
@@ -86,8 +87,7 @@ def collect(
     for path in candidates(cert_dir):
         source = path.relative_to(cert_dir).as_posix()
         try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_CERTIFICATE_BYTES + 1)
+            data = read_past_cap(path, MAX_CERTIFICATE_BYTES)
         except OSError as exc:
             collected.rejected += 1
             collected.log.append(f"rejected  {source}: unreadable: {exc.strerror or exc}")

@@ -1,0 +1,233 @@
+"""The run record: the one typed model that every output (JSON, JUnit, HTML, certificate, terminal) is read from.
+
+It is built once, when a run finishes (`conformance.run.session`), redacted there, and becomes JSON only where
+results.json is written (`RunRecord.to_json`, validated against `schemas/results.schema.json`).
+"""
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Any
+
+from conformance.catalogue import Level, Requirement, Source
+
+SCHEMA_VERSION = "1.0"
+OMIT_WHEN_EMPTY = {"omit_when_empty": True}  # field metadata: leave the key out of the JSON when None or ""
+
+
+class Outcome(StrEnum):
+    """How one requirement ended. Only PASS counts as a pass."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not-applicable"
+    ERROR = "error"
+
+
+class Verdict(StrEnum):
+    """A profile's verdict: conformant only when every applicable MUST passed and the run was complete."""
+
+    CONFORMANT = "conformant"
+    NOT_CONFORMANT = "not-conformant"
+    INCOMPLETE = "incomplete"
+
+
+class TlsVerification(StrEnum):
+    """Whether certificates were verified; OFF only with --insecure, and such a run never certifies."""
+
+    ON = "on"
+    OFF = "off (--insecure)"
+
+
+@dataclass(frozen=True)
+class RequirementResult:
+    """How one requirement ended, why, and the evidence for it."""
+
+    id: str
+    level: Level
+    statement: str
+    source: Source
+    outcome: Outcome
+    reason: str = ""
+    evidence: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def of(
+        cls, requirement: Requirement, outcome: Outcome, reason: str, evidence: list[dict[str, Any]]
+    ) -> "RequirementResult":
+        return cls(
+            requirement.id,
+            requirement.level,
+            requirement.statement,
+            requirement.source,
+            outcome,
+            reason,
+            tuple(evidence),
+        )
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    id: str
+    version: str
+    title: str
+    verdict: Verdict
+    requirements: tuple[RequirementResult, ...]
+    advisories: tuple[str, ...]  # the ids of failed SHOULD requirements
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    started_at: str
+    finished_at: str
+    seed: int
+    max_examples: int
+    workers: int
+    complete: bool
+    incomplete_reason: str
+    read_only: bool
+    max_rps: float  # 0: no limit
+    max_time: float  # 0: no limit
+
+
+@dataclass(frozen=True)
+class HarnessInfo:
+    name: str
+    version: str
+    schemathesis: str
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """Which container image exactly was tested (`--image`); the certificate's subject names it by digest."""
+
+    name: str
+    id: str
+    digest: str
+    digest_source: str  # "repo-digest", or "image-id" for an image built locally
+    repo_digests: tuple[str, ...] = ()
+    note: str = dataclasses.field(default="", metadata=OMIT_WHEN_EMPTY)
+
+
+@dataclass(frozen=True)
+class TargetInfo:
+    spec: str
+    spec_sha256: str
+    spec_format: str
+    base_url: str
+    tls_verification: TlsVerification
+    api_title: str
+    api_version: str
+    image: ImageInfo | None = dataclasses.field(default=None, metadata=OMIT_WHEN_EMPTY)
+
+    @property
+    def tls_verified(self) -> bool:
+        return self.tls_verification == TlsVerification.ON
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """The container started for the run: its state at the end and the tail of its logs."""
+
+    image: str
+    port: int
+    status: str
+    logs: str
+    logs_truncated: bool
+    logs_limit: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One distinct contract violation found by fuzzing, with how to reproduce it (credentials masked)."""
+
+    requirement: str
+    check: str
+    operation: str
+    title: str
+    message: str
+    status_code: int | None
+    occurrences: int
+    curl: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.requirement, self.operation, self.check, self.title)
+
+
+@dataclass(frozen=True)
+class FuzzingSummary:
+    ran: bool
+    cases: int
+    operations_total: int
+    operations_tested: int
+    stop_reason: str
+    findings: tuple[Finding, ...]
+    errors: tuple[str, ...]
+
+
+NOT_FUZZED = FuzzingSummary(False, 0, 0, 0, "not-run", (), ())
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run: RunInfo
+    harness: HarnessInfo
+    target: TargetInfo
+    profiles: tuple[ProfileResult, ...]
+    fuzzing: FuzzingSummary
+    verdict: Verdict
+    container: ContainerInfo | None = dataclasses.field(default=None, metadata=OMIT_WHEN_EMPTY)
+    schema_version: str = SCHEMA_VERSION
+
+    def requirements(self) -> list[RequirementResult]:
+        """Every requirement of every profile, in report order."""
+        return [r for p in self.profiles for r in p.requirements]
+
+    def to_json(self) -> dict[str, Any]:
+        """The record as results.json holds it (schema: schemas/results.schema.json)."""
+        return as_json(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "RunRecord":
+        """A record read back from results.json (already validated against its schema by whoever reads it)."""
+        return from_json(cls, data)
+
+
+def as_json(value: Any) -> Any:
+    """JSON-ready data from record types: enums become their values, tuples lists, empty optionals are left out."""
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: as_json(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if not (f.metadata.get("omit_when_empty") and getattr(value, f.name) in (None, ""))
+        }
+    if isinstance(value, dict):
+        return {key: as_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_json(item) for item in value]
+    return value
+
+
+def from_json(kind: Any, value: Any) -> Any:
+    """The inverse of `as_json`, guided by the record types' annotations."""
+    if value is None:
+        return None
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        return from_json(inner, value)
+    if origin is tuple:
+        (item, _ellipsis) = typing.get_args(kind)
+        return tuple(from_json(item, v) for v in value)
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return kind(value)
+    if dataclasses.is_dataclass(kind):
+        hints = typing.get_type_hints(kind)
+        names = {f.name for f in dataclasses.fields(kind) if f.init}
+        return kind(**{name: from_json(hints[name], v) for name, v in value.items() if name in names})
+    return value

@@ -1,0 +1,59 @@
+"""From requirement outcomes to verdicts and exit codes: the rules a marketplace lists or refuses a product by."""
+
+from enum import IntEnum
+
+from conformance.catalogue import Level, Profile
+from conformance.record import Outcome, ProfileResult, RequirementResult, Verdict
+
+
+class ExitCode(IntEnum):
+    CONFORMANT = 0
+    NOT_CONFORMANT = 1  # or incomplete
+    UNUSABLE = 2  # the target or the arguments are unusable
+    INTERRUPTED = 130  # Ctrl-C or SIGTERM: the report so far is written and marked incomplete
+
+
+def profile_verdict(requirements: list[RequirementResult], complete: bool, read_only: bool = False) -> Verdict:
+    """Conformant only when every applicable MUST passed in a complete run; a skip or error never passes.
+
+    In a read-only run a MUST that could not apply may only have been spared its writes, so it leaves
+    the profile incomplete rather than conformant.
+    """
+    musts = [r for r in requirements if r.level == Level.MUST]
+    if any(r.outcome == Outcome.FAIL for r in musts):
+        return Verdict.NOT_CONFORMANT
+    undecided = {Outcome.ERROR} | ({Outcome.NOT_APPLICABLE} if read_only else set())
+    if not complete or any(r.outcome in undecided for r in musts):
+        return Verdict.INCOMPLETE
+    return Verdict.CONFORMANT
+
+
+def profile_result(
+    profile: Profile, results: dict[str, RequirementResult], complete: bool, read_only: bool = False
+) -> ProfileResult:
+    """The profile's requirements in catalogue order, its verdict, and its failed SHOULDs as advisories."""
+    requirements = [results[r.id] for r in profile.requirements]
+    advisories = tuple(r.id for r in requirements if r.level == Level.SHOULD and r.outcome == Outcome.FAIL)
+    return ProfileResult(
+        id=profile.id,
+        version=profile.version,
+        title=profile.title,
+        verdict=profile_verdict(requirements, complete, read_only),
+        requirements=tuple(requirements),
+        advisories=advisories,
+    )
+
+
+def overall_verdict(profiles: list[ProfileResult] | tuple[ProfileResult, ...]) -> Verdict:
+    verdicts = {p.verdict for p in profiles}
+    if Verdict.NOT_CONFORMANT in verdicts:
+        return Verdict.NOT_CONFORMANT
+    if Verdict.INCOMPLETE in verdicts or not profiles:
+        return Verdict.INCOMPLETE
+    return Verdict.CONFORMANT
+
+
+def exit_code(verdict: Verdict, interrupted: bool) -> ExitCode:
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    return ExitCode.CONFORMANT if verdict == Verdict.CONFORMANT else ExitCode.NOT_CONFORMANT
