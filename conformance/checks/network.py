@@ -11,26 +11,23 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.checks import Undecided, not_applicable
-from conformance.client import HTTP_METHODS, ApiClient, Operation, declares_security
-from conformance.declaration import DeclarationError, read_declaration, require_declaration
-from conformance.fuzzing import MALFORMED_INPUT_REQUIREMENT, FuzzReport
-from conformance.network import (
+from conformance.checks.kit.declared import DeclaredCollections
+from conformance.checks.kit.fuzzed import assert_no_findings
+from conformance.checks.kit.outcomes import Undecided, not_applicable
+from conformance.checks.kit.probes import (
     LEGACY_TLS,
     MODERN_TLS,
     PROBE_TIMEOUT,
     Endpoint,
     Probe,
-    banner_leaks,
     check_certificate,
-    find_leaks,
-    hsts_max_age,
     probe_plain_http,
     probe_tls_version,
-    rate_limit_headers,
-    tells_when_to_retry,
 )
-from conformance.suite.test_contract import assert_no_findings
+from conformance.client import HTTP_METHODS, ApiClient, Operation, declares_security
+from conformance.declaration import DeclarationError, read_declaration
+from conformance.fuzzing import MALFORMED_INPUT_REQUIREMENT, FuzzReport
+from conformance.observations import banner_leaks, find_leaks, hsts_max_age, rate_limit_headers, tells_when_to_retry
 from conformance.target import Target
 
 HEALTH_DEADLINE = 2.0  # seconds: "promptly"
@@ -220,12 +217,12 @@ def test_standard_auth_schemes(target: Target, evidence: list[dict[str, Any]]) -
 
 
 @pytest.mark.requirement("NET-07")
-def test_health_endpoint(target: Target, api: ApiClient, evidence: list[dict[str, Any]]) -> None:
-    declaration = require_declaration(target.spec.document)
-    operation = api.operations[declaration.health]
+def test_health_endpoint(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
+    api = declared.api
+    operation = api.operations[declared.declaration.health]
     started = time.monotonic()
     try:
-        response = api.call(declaration.health, timeout=max(PROBE_TIMEOUT, HEALTH_DEADLINE + 1))
+        response = api.call(operation.operation_id, timeout=max(PROBE_TIMEOUT, HEALTH_DEADLINE + 1))
     except requests.Timeout:
         raise AssertionError(
             f"{operation.method.upper()} {operation.path} did not answer within "

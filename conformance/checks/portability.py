@@ -11,14 +11,17 @@ from typing import Any
 
 import pytest
 
-from conformance import records as rec
-from conformance.checks import not_applicable
+from conformance.checks.kit.declared import DeclaredCollections
+from conformance.checks.kit.document import date_properties, open_media_types, parameters, record_schema, resolve
+from conformance.checks.kit.exports import FormatError, Parsed, differences, export, fetch, parse
+from conformance.checks.kit.media_types import kind_of, media_type
+from conformance.checks.kit.outcomes import listed, not_applicable
+from conformance.checks.kit.pagination import page_size_bounds, page_size_parameter, walk
+from conformance.checks.kit.records import Created, RecordMaker
+from conformance.checks.kit.rfc3339 import epoch_seconds, format_epoch, is_rfc3339_date_time
 from conformance.client import ApiClient
-from conformance.declaration import Collection, require_declaration
-from conformance.plugin import ConformanceSession
-from conformance.target import Target
+from conformance.declaration import Collection
 
-MAX_LISTED = 8
 SINCE_NAMES = (
     "since",
     "modifiedSince",
@@ -35,26 +38,20 @@ SINCE_NAMES = (
 MODIFIED_NAME = re.compile(r"(updated|modified|changed)", re.I)
 
 
-def listed(problems: list[str]) -> str:
-    more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
-    return "; ".join(problems[:MAX_LISTED]) + more
-
-
 # --- PORT-01 ----------------------------------------------------------------------------------------
 
 
 @pytest.mark.requirement("PORT-01")
-def test_every_collection_has_a_full_export(target: Target, api: ApiClient, evidence: list[dict[str, Any]]) -> None:
-    document = target.spec.document
-    declaration = require_declaration(document)
+def test_every_collection_has_a_full_export(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
+    document, api = declared.document, declared.api
     problems: list[str] = []
     declared_ops = {
         op
-        for c in declaration.collections
+        for c in declared.collections
         for op in (c.create, c.read, c.list, c.export, c.update, c.delete, c.import_)
         if op
     }
-    for collection in declaration.collections:
+    for collection in declared.collections:
         found = api.operations[collection.export]
         if found.method != "get":
             problems.append(
@@ -62,7 +59,7 @@ def test_every_collection_has_a_full_export(target: Target, api: ApiClient, evid
             )
         required = [
             p["name"]
-            for p in rec.parameters(document, api, collection.export)
+            for p in parameters(document, api, collection.export)
             if p.get("required") and p.get("in") != "path"
         ]
         if required:
@@ -81,7 +78,7 @@ def test_every_collection_has_a_full_export(target: Target, api: ApiClient, evid
         ops = [str(item[m].get("operationId", f"{m.upper()} {path}")) for m in ("get", "post")]
         if not declared_ops & set(ops):
             undeclared.append(f"{path} ({', '.join(ops)})")
-    evidence.append({"collections": [c.name for c in declaration.collections], "undeclared": undeclared})
+    evidence.append({"collections": [c.name for c in declared.collections], "undeclared": undeclared})
     if undeclared:
         problems.append(
             f"the API keeps records at {', '.join(undeclared)} with no declared collection and export; "
@@ -94,17 +91,14 @@ def test_every_collection_has_a_full_export(target: Target, api: ApiClient, evid
 
 
 @pytest.mark.requirement("PORT-02")
-def test_export_holds_created_records_unchanged(
-    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
-) -> None:
-    document = target.spec.document
-    declaration = require_declaration(document)
+def test_export_holds_created_records_unchanged(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
+    document, api = declared.document, declared.api
     problems: list[str] = []
-    for collection in declaration.collections:
-        formats = rec.date_properties(document, rec.record_schema(document, api, collection))
-        with rec.records_for(api, document, collection, conformance_session.seed, "port02", evidence) as maker:
+    for collection in declared.collections:
+        formats = date_properties(document, record_schema(document, api, collection))
+        with declared.records(collection) as maker:
             created = [maker.create(), maker.create(), maker.create(full=False)]
-            exported = rec.export(api, document, collection)
+            exported = export(api, document, collection)
             evidence.append({"export_format": exported.media_type, "records": len(exported.parsed.records)})
             index = exported.parsed.by_id(collection.id_field)
             textual = exported.parsed.kind == "csv"
@@ -113,7 +107,7 @@ def test_export_holds_created_records_unchanged(
                 if got is None:
                     problems.append(f"record {record.id} created by {collection.create} is not in the export")
                 else:
-                    problems.extend(rec.differences(record.sent, got, formats, textual, record.id))
+                    problems.extend(differences(record.sent, got, formats, textual, record.id))
     assert not problems, listed(problems)
 
 
@@ -125,23 +119,20 @@ def duplicates(ids: list[str]) -> list[str]:
 
 
 @pytest.mark.requirement("PORT-03")
-def test_pagination_is_complete_and_stable(
-    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
-) -> None:
-    document = target.spec.document
-    declaration = require_declaration(document)
+def test_pagination_is_complete_and_stable(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
+    document, api = declared.document, declared.api
     problems: list[str] = []
-    for collection in declaration.collections:
-        with rec.records_for(api, document, collection, conformance_session.seed, "port03", evidence) as maker:
+    for collection in declared.collections:
+        with declared.records(collection) as maker:
             mine = [maker.create(full=False).id for _ in range(3)]
-            default = rec.walk(api, document, collection, None)
-            size_param = rec.page_size_parameter(document, api, collection)
+            default = walk(api, document, collection, None)
+            size_param = page_size_parameter(document, api, collection)
             walks = [(f"default pages ({default.pages} pages)", default)]
             if size_param is not None:
-                low, high = rec.page_size_bounds(size_param)
+                low, high = page_size_bounds(size_param)
                 size = min(high, max(low, 2, math.ceil(len(set(default.ids)) / 100)))
                 for attempt in (1, 2):
-                    small = rec.walk(api, document, collection, size)
+                    small = walk(api, document, collection, size)
                     walks.append((f"pages of {size} (walk {attempt}, {small.pages} pages)", small))
             evidence.append({"collection": collection.name, "walks": {label: len(w.ids) for label, w in walks}})
             for label, walked in walks:
@@ -165,17 +156,14 @@ def test_pagination_is_complete_and_stable(
 
 
 @pytest.mark.requirement("PORT-04")
-def test_deleted_records_disappear(
-    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
-) -> None:
-    document = target.spec.document
-    declaration = require_declaration(document)
-    deletable = [c for c in declaration.collections if c.delete]
+def test_deleted_records_disappear(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
+    document, api = declared.document, declared.api
+    deletable = [c for c in declared.collections if c.delete]
     if not deletable:
         not_applicable("no declared collection has a delete operation")
     problems: list[str] = []
     for collection in deletable:
-        with rec.records_for(api, document, collection, conformance_session.seed, "port04", evidence) as maker:
+        with declared.records(collection) as maker:
             kept = maker.create(full=False)
             gone = maker.create()
             response = maker.delete(gone)
@@ -187,12 +175,12 @@ def test_deleted_records_disappear(
                 problems.append(
                     f"{collection.read} of deleted record {gone.id} answered HTTP {read.status_code}, not 404 or 410"
                 )
-            walked = rec.walk(api, document, collection, None)
+            walked = walk(api, document, collection, None)
             if gone.id in walked.ids:
                 problems.append(f"deleted record {gone.id} is still listed by {collection.list}")
             if kept.id not in walked.ids:
                 evidence.append({"note": f"record {kept.id} that was not deleted is missing from the list"})
-            exported = rec.export(api, document, collection)
+            exported = export(api, document, collection)
             if gone.id in exported.parsed.by_id(collection.id_field):
                 problems.append(f"deleted record {gone.id} is still in the export ({exported.media_type})")
             evidence.append({"deleted": gone.id, "read_status": read.status_code})
@@ -204,29 +192,26 @@ def test_deleted_records_disappear(
 
 def import_media_type(document: dict[str, Any], api: ApiClient, collection: Collection) -> str | None:
     assert collection.import_ is not None
-    body = rec.resolve(document, rec.operation(api, collection.import_).get("requestBody") or {})
-    accepted = [rec.media_type(mt) for mt in (body.get("content") or {})]
-    offered = rec.open_media_types(document, rec.operation(api, collection.export))
+    body = resolve(document, api.operations[collection.import_].definition.get("requestBody") or {})
+    accepted = [media_type(mt) for mt in (body.get("content") or {})]
+    offered = open_media_types(document, api.operations[collection.export].definition)
     return next((mt for mt in offered if mt in accepted), None)
 
 
-def export_as(api: ApiClient, collection: Collection, mt: str) -> rec.Parsed:
-    response = rec.fetch(api, collection, mt)
+def export_as(api: ApiClient, collection: Collection, mt: str) -> Parsed:
+    response = fetch(api, collection, mt)
     if response.status_code != 200:
         raise AssertionError(f"{collection.export} as {mt} answered HTTP {response.status_code}")
     try:
-        return rec.parse(rec.kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
-    except rec.FormatError as exc:
+        return parse(kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
+    except FormatError as exc:
         raise AssertionError(f"{collection.export} as {mt}: {exc}") from None
 
 
 @pytest.mark.requirement("PORT-05")
-def test_import_round_trip(
-    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
-) -> None:
-    document = target.spec.document
-    declaration = require_declaration(document)
-    importing = [c for c in declaration.collections if c.import_]
+def test_import_round_trip(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
+    document, api = declared.document, declared.api
+    importing = [c for c in declared.collections if c.import_]
     if not importing:
         not_applicable("no declared collection has an import operation (x-conformance.collections[].import)")
     problems: list[str] = []
@@ -235,8 +220,8 @@ def test_import_round_trip(
         if mt is None:
             problems.append(f"{collection.import_} accepts none of the open formats {collection.export} offers")
             continue
-        formats = rec.date_properties(document, rec.record_schema(document, api, collection))
-        with rec.records_for(api, document, collection, conformance_session.seed, "port05", evidence) as maker:
+        formats = date_properties(document, record_schema(document, api, collection))
+        with declared.records(collection) as maker:
             made = [maker.create(), maker.create()]
             before = export_as(api, collection, mt)
             index = before.by_id(collection.id_field)
@@ -272,9 +257,7 @@ def test_import_round_trip(
                 if back is None:
                     problems.append(f"record {record_id} is not in the export after the import")
                     continue
-                problems.extend(
-                    f"after import, {p}" for p in rec.differences(record, back, formats, textual, record_id)
-                )
+                problems.extend(f"after import, {p}" for p in differences(record, back, formats, textual, record_id))
                 extra = sorted(set(back) - set(record))
                 if extra:
                     problems.append(f"after import, record {record_id} has fields it did not have: {extra}")
@@ -287,8 +270,8 @@ def test_import_round_trip(
 def modified_field(document: dict[str, Any], api: ApiClient, collection: Collection) -> str | None:
     if collection.modified_field:
         return collection.modified_field
-    schema = rec.record_schema(document, api, collection)
-    for name, fmt in rec.date_properties(document, schema).items():
+    schema = record_schema(document, api, collection)
+    for name, fmt in date_properties(document, schema).items():
         if fmt == "date-time" and MODIFIED_NAME.search(name):
             return name
     return None
@@ -296,18 +279,17 @@ def modified_field(document: dict[str, Any], api: ApiClient, collection: Collect
 
 @pytest.mark.requirement("PORT-06")
 def test_records_carry_ids_and_modification_times(
-    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
+    declared: DeclaredCollections, evidence: list[dict[str, Any]]
 ) -> None:
-    document = target.spec.document
-    declaration = require_declaration(document)
+    document, api = declared.document, declared.api
     problems: list[str] = []
-    for collection in declaration.collections:
+    for collection in declared.collections:
         field = modified_field(document, api, collection)
         evidence.append({"collection": collection.name, "id_field": collection.id_field, "modified_field": field})
-        with rec.records_for(api, document, collection, conformance_session.seed, "port06", evidence) as maker:
+        with declared.records(collection) as maker:
             made = [maker.create(), maker.create(full=False)]
-            first = rec.export(api, document, collection)
-            second = rec.export(api, document, collection)
+            first = export(api, document, collection)
+            second = export(api, document, collection)
             ids = [
                 str(r.get(collection.id_field))
                 for r in first.parsed.records
@@ -337,7 +319,7 @@ def test_records_carry_ids_and_modification_times(
                 value = record.get(field)
                 if value in (None, ""):
                     problems.append(f"record {created.id} has no {field!r} in the export")
-                elif not rec.is_rfc3339_date_time(value):
+                elif not is_rfc3339_date_time(value):
                     problems.append(f"record {created.id}: {field}={ascii(value)[:60]} is not an RFC 3339 date-time")
         if field is None:
             problems.append(
@@ -351,21 +333,18 @@ def test_records_carry_ids_and_modification_times(
 
 
 def since_parameter(document: dict[str, Any], api: ApiClient, collection: Collection) -> str | None:
-    for param in rec.parameters(document, api, collection.export):
+    for param in parameters(document, api, collection.export):
         if param.get("in") == "query" and param.get("name") in SINCE_NAMES:
             return str(param["name"])
     return None
 
 
 @pytest.mark.requirement("PORT-07")
-def test_export_is_incremental(
-    target: Target, api: ApiClient, conformance_session: ConformanceSession, evidence: list[dict[str, Any]]
-) -> None:
-    document = target.spec.document
-    declaration = require_declaration(document)
+def test_export_is_incremental(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
+    document, api = declared.document, declared.api
     problems: list[str] = []
-    for collection in declaration.collections:
-        offered = rec.open_media_types(document, rec.operation(api, collection.export))
+    for collection in declared.collections:
+        offered = open_media_types(document, api.operations[collection.export].definition)
         if not offered:
             problems.append(f"{collection.export} offers no open format to export incrementally")
             continue
@@ -373,9 +352,9 @@ def test_export_is_incremental(
         since = since_parameter(document, api, collection)
         field = modified_field(document, api, collection)
         mechanisms = []
-        with rec.records_for(api, document, collection, conformance_session.seed, "port07", evidence) as maker:
+        with declared.records(collection) as maker:
             first = maker.create(full=False)
-            response = rec.fetch(api, collection, mt)
+            response = fetch(api, collection, mt)
             etag = response.headers.get("ETag")
             if etag:
                 mechanisms.append("ETag")
@@ -392,8 +371,8 @@ def test_export_is_incremental(
     assert not problems, listed(problems)
 
 
-def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, maker: rec.RecordMaker) -> list[str]:
-    unchanged = rec.fetch(api, collection, mt, headers={"If-None-Match": etag})
+def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, maker: RecordMaker) -> list[str]:
+    unchanged = fetch(api, collection, mt, headers={"If-None-Match": etag})
     found = []
     if unchanged.status_code != 304:
         found.append(
@@ -401,7 +380,7 @@ def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, ma
             f"{unchanged.status_code}, not 304"
         )
     maker.create(full=False)
-    changed = rec.fetch(api, collection, mt, headers={"If-None-Match": etag})
+    changed = fetch(api, collection, mt, headers={"If-None-Match": etag})
     if changed.status_code != 200:
         found.append(
             f"{collection.export} with a stale If-None-Match answered HTTP {changed.status_code} after a "
@@ -413,34 +392,31 @@ def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, ma
 
 
 def since_problems(
-    api: ApiClient, collection: Collection, mt: str, since: str, field: str | None, created: rec.Created
+    api: ApiClient, collection: Collection, mt: str, since: str, field: str | None, created: Created
 ) -> list[str]:
     found = []
-    past, future = rec.format_epoch(created.at - 120), rec.format_epoch(created.at + 3600)
+    past, future = format_epoch(created.at - 120), format_epoch(created.at + 3600)
     for value, expect in ((past, True), (future, False)):
-        response = rec.fetch(api, collection, mt, params={since: value})
+        response = fetch(api, collection, mt, params={since: value})
         if response.status_code != 200:
             found.append(f"{collection.export}?{since}={value} answered HTTP {response.status_code}")
             continue
         try:
-            parsed = rec.parse(
-                rec.kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field
-            )
-        except rec.FormatError as exc:
+            parsed = parse(kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
+        except FormatError as exc:
             found.append(f"{collection.export}?{since}={value}: {exc}")
             continue
         present = created.id in parsed.by_id(collection.id_field)
         if present != expect:
             verb = "leaves out" if expect else "still includes"
             found.append(
-                f"{collection.export}?{since}={value} {verb} record {created.id}, created at "
-                f"{rec.format_epoch(created.at)}"
+                f"{collection.export}?{since}={value} {verb} record {created.id}, created at {format_epoch(created.at)}"
             )
         if expect and field:
             older = [
                 str(r.get(collection.id_field))
                 for r in parsed.records
-                if rec.is_rfc3339_date_time(r.get(field)) and rec.epoch_seconds(r[field]) < created.at - 121
+                if is_rfc3339_date_time(r.get(field)) and epoch_seconds(r[field]) < created.at - 121
             ]
             if older:
                 found.append(

@@ -4,21 +4,9 @@ from typing import Any
 
 import pytest
 
-from conformance.checks import Undecided, not_applicable
+from conformance.checks.kit.fuzzed import assert_no_findings
+from conformance.checks.kit.outcomes import not_applicable
 from conformance.fuzzing import AUTH_REQUIREMENT, STATEFUL_REQUIREMENT, FuzzReport
-
-
-def assert_no_findings(fuzz_report: FuzzReport, requirement: str, evidence: list[dict[str, Any]]) -> None:
-    """Fail with the findings when there are any; end as error when fuzzing could not cover the API."""
-    findings = fuzz_report.findings_for(requirement)
-    evidence.extend(f.as_evidence() for f in findings)
-    if findings:
-        shown = "; ".join(f"{f.operation}: {f.title}" for f in findings[:5])
-        more = f" and {len(findings) - 5} more" if len(findings) > 5 else ""
-        raise AssertionError(f"{len(findings)} finding(s): {shown}{more}")
-    gaps = fuzz_report.gaps()
-    if gaps:
-        raise Undecided("; ".join(gaps))
 
 
 @pytest.mark.requirement("EXP-03")

@@ -1,0 +1,90 @@
+"""Walking the OpenAPI document: local $refs, success responses, parameters and record schemas.
+
+Everything works from the document and the supplier declaration; nothing assumes the reference supplier.
+"""
+
+from typing import Any
+
+from conformance.checks.kit.media_types import PREFERENCE, is_json_family, media_type
+from conformance.client import ApiClient
+from conformance.declaration import Collection
+
+
+def resolve(document: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    """Follow local `$ref`s (`#/...`) until a node without one; remote refs are left as they are."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        if depth > 50:
+            return {}
+        target: Any = document
+        for part in node["$ref"][2:].split("/"):
+            part = part.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and part in target:
+                target = target[part]
+            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
+                target = target[int(part)]
+            else:
+                return {}
+        node = target
+        depth += 1
+    return node
+
+
+def success_content(document: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
+    """The media-type map of the operation's first declared 2xx response (200 preferred)."""
+    responses = op.get("responses") or {}
+    codes = sorted((str(c) for c in responses if str(c).startswith("2")), key=lambda c: (c != "200", c))
+    for code in codes:
+        content = resolve(document, responses[code]).get("content") or {}
+        if content:
+            return content
+    return {}
+
+
+def declared_media_types(document: dict[str, Any], op: dict[str, Any]) -> list[str]:
+    return [media_type(mt) for mt in success_content(document, op)]
+
+
+def open_media_types(document: dict[str, Any], op: dict[str, Any]) -> list[str]:
+    declared = declared_media_types(document, op)
+    return [mt for mt in PREFERENCE if mt in declared]
+
+
+def record_schema(document: dict[str, Any], api: ApiClient, collection: Collection) -> dict[str, Any]:
+    """The JSON schema of one record: the read operation's success response."""
+    content = success_content(document, api.operations[collection.read].definition)
+    for mt, media in content.items():
+        if is_json_family(media_type(mt)):
+            return resolve(document, (media or {}).get("schema") or {})
+    return {}
+
+
+def parameters(document: dict[str, Any], api: ApiClient, operation_id: str) -> list[dict[str, Any]]:
+    """The operation's parameters, path-level ones included, resolved."""
+    found = api.operations[operation_id]
+    path_item = (document.get("paths") or {}).get(found.path) or {}
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for raw in [*(path_item.get("parameters") or []), *(found.definition.get("parameters") or [])]:
+        param = resolve(document, raw)
+        if isinstance(param, dict) and "name" in param:
+            merged[(str(param.get("in")), str(param["name"]))] = param
+    return list(merged.values())
+
+
+def schema_properties(document: dict[str, Any], schema: Any) -> dict[str, Any]:
+    """Properties of an object schema, merged through allOf (resolved)."""
+    schema = resolve(document, schema)
+    if not isinstance(schema, dict):
+        return {}
+    props = dict(schema.get("properties") or {})
+    for part in schema.get("allOf") or []:
+        props.update(schema_properties(document, part))
+    return {k: resolve(document, v) for k, v in props.items()}
+
+
+def date_properties(document: dict[str, Any], schema: Any) -> dict[str, str]:
+    """Top-level property name -> 'date' or 'date-time' for the record schema's date properties."""
+    found = {}
+    for name, prop in schema_properties(document, schema).items():
+        if isinstance(prop, dict) and prop.get("format") in ("date", "date-time"):
+            found[name] = prop["format"]
+    return found

@@ -1,0 +1,206 @@
+"""One conformance run: its target, profiles, seed and limits, what each requirement came to, and the record.
+
+It knows nothing of pytest. The plugin tells it what each check concluded (for `conformance run` and plain
+pytest alike); the run record is built here, once, when the run finishes, redacted, and written.
+"""
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+
+from conformance import __version__
+from conformance.catalogue import Profile, all_requirements, select_profiles
+from conformance.container import RunningContainer, container_base_url
+from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing, summary_of
+from conformance.record import (
+    HarnessInfo,
+    Outcome,
+    RequirementResult,
+    RunInfo,
+    RunRecord,
+    TargetInfo,
+    TlsVerification,
+)
+from conformance.render.reports import write_reports
+from conformance.run.settings import RunSettings
+from conformance.safety import Safety
+from conformance.spec import LoadedSpec, load_spec
+from conformance.target import Target, build_target, headers_from_environment, parse_headers, tls_verify
+from conformance.timestamps import utc_now
+from conformance.verdicts import ExitCode, exit_code, overall_verdict, profile_result
+
+Progress = Callable[[str], None]
+HARNESS_NAME = "procurement-conformance"
+
+
+def silent(message: str) -> None:
+    """The progress writer of a run nobody watches."""
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """What one check concluded about its requirement."""
+
+    outcome: Outcome
+    reason: str
+    evidence: list[dict[str, Any]]
+
+
+@dataclass(eq=False)
+class RunSession:
+    settings: RunSettings
+    progress: Progress = silent
+    spec: LoadedSpec | None = None  # loaded once per run (before the container starts, for --image --spec FILE)
+    container: RunningContainer | None = None
+    target: Target | None = None
+    profiles: list[Profile] = field(default_factory=list)
+    seed: int = 0
+    safety: Safety = field(default_factory=Safety)
+    started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_at: str = field(default_factory=utc_now)
+    outcomes: dict[str, CheckOutcome] = field(default_factory=dict)
+    fuzz: FuzzReport | None = None
+    interrupted: bool = False
+    budget_exhausted: bool = False
+    collection_errors: list[str] = field(default_factory=list)
+    record: RunRecord | None = None
+
+    @property
+    def out_dir(self) -> Path:
+        return self.settings.out_dir(self.started)
+
+    @property
+    def prepared(self) -> bool:
+        return self.target is not None
+
+    def headers(self) -> dict[str, str]:
+        """The credentials to send: --header lines, then $CONFORMANCE_HEADERS."""
+        return parse_headers([*self.settings.headers, *headers_from_environment()])
+
+    def verify(self) -> bool | str:
+        return tls_verify(self.settings.ca_bundle, self.settings.insecure)
+
+    def load_document(self, source: str | None = None) -> LoadedSpec:
+        """Fetch, bundle and validate the document once (from `source`, else --spec); SpecError when unusable."""
+        if self.spec is None:
+            self.spec = load_spec(
+                source or self.settings.spec, self.headers(), self.verify(), frozenset(self.settings.allow_ref_hosts)
+            )
+        return self.spec
+
+    def prepare(self) -> None:
+        """Check the settings and load the target and the profiles; UsageError when any is unusable."""
+        self.settings.check()
+        self.safety = self.settings.safety()
+        self.profiles = select_profiles(self.settings.profiles)
+        spec = self.load_document()
+        base_url = self.settings.base_url
+        if base_url is None and self.container is not None:  # the document's servers name the supplier's host
+            base_url = container_base_url(self.container.origin, spec.document)
+        self.target = build_target(spec, base_url, self.headers(), self.verify())
+        self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
+
+    def wanted(self) -> set[str]:
+        """The requirement ids of the selected profiles: checks for others are deselected."""
+        return {r.id for p in self.profiles for r in p.requirements}
+
+    def fuzz_report(self) -> FuzzReport:
+        """Fuzz once per run, however many profiles and requirements read the findings."""
+        if self.fuzz is None:
+            assert self.target is not None
+            settings = FuzzSettings(
+                base_url=self.target.base_url,
+                headers=self.target.headers,
+                seed=self.seed,
+                max_examples=self.settings.max_examples,
+                workers=self.settings.workers,
+                tls_verify=self.target.verify,
+                safety=self.safety,
+            )
+            self.fuzz = run_fuzzing(self.target.spec.document, settings, self.progress)
+            if self.fuzz.stop_reason == "interrupted":
+                raise KeyboardInterrupt  # the engine swallowed Ctrl-C; stop the whole run, keep what we have
+            if self.fuzz.stop_reason == "max_time":
+                self.budget_exhausted = True
+        return self.fuzz
+
+    def conclude(self, requirement: str, concluded: CheckOutcome) -> None:
+        """Record a check's outcome; of several checks for one requirement, any non-pass wins."""
+        if concluded.outcome != Outcome.PASS or requirement not in self.outcomes:
+            self.outcomes[requirement] = concluded
+        self.progress(f"{requirement}: {concluded.outcome.value}")
+
+    def incomplete_reason(self) -> str:
+        """Why this run cannot speak for the whole API, or "" when it can."""
+        if self.interrupted:
+            return "the run was interrupted before it finished"
+        if self.collection_errors:
+            return "the conformance suite could not be loaded: " + "; ".join(self.collection_errors)
+        if self.budget_exhausted:
+            return f"the run reached its time limit (--max-time {self.safety.max_time:g}); see what was not tested"
+        if self.fuzz is not None and self.fuzz.stop_reason != "completed":
+            return f"fuzzing stopped early: {self.fuzz.stop_reason}"
+        return ""
+
+    def finish(self) -> RunRecord:
+        """Build the run record, redact every credential from it, and write the reports."""
+        assert self.target is not None
+        record = self.target.redactor.deep(self.build_record())
+        write_reports(record, self.out_dir)
+        self.record = record
+        return record
+
+    def exit_code(self) -> ExitCode:
+        assert self.record is not None
+        return exit_code(self.record.verdict, self.interrupted)
+
+    def build_record(self) -> RunRecord:
+        assert self.target is not None
+        catalogue = all_requirements()
+        incomplete_reason = self.incomplete_reason()
+        complete = not incomplete_reason
+        not_run = "not tested: the run was interrupted" if self.interrupted else "no check ran for this requirement"
+        results: dict[str, RequirementResult] = {}
+        for profile in self.profiles:
+            for requirement in profile.requirements:
+                got = self.outcomes.get(requirement.id) or CheckOutcome(Outcome.ERROR, not_run, [])
+                results[requirement.id] = RequirementResult.of(
+                    catalogue[requirement.id], got.outcome, got.reason, got.evidence
+                )
+        profiles = tuple(profile_result(p, results, complete, self.safety.read_only) for p in self.profiles)
+        spec = self.target.spec
+        info = spec.document.get("info") or {}
+        return RunRecord(
+            run=RunInfo(
+                started_at=self.started_at,
+                finished_at=utc_now(),
+                seed=self.seed,
+                max_examples=self.settings.max_examples,
+                workers=self.settings.workers,
+                complete=complete,
+                incomplete_reason=incomplete_reason,
+                read_only=self.safety.read_only,
+                max_rps=self.safety.max_rps or 0,
+                max_time=self.safety.max_time or 0,
+            ),
+            harness=HarnessInfo(HARNESS_NAME, __version__, schemathesis.__version__),
+            target=TargetInfo(
+                spec=spec.name,
+                spec_sha256=spec.sha256,
+                spec_format=spec.flavour,
+                base_url=self.target.base_url,
+                tls_verification=TlsVerification.OFF if self.target.insecure else TlsVerification.ON,
+                api_title=str(info.get("title", "")),
+                api_version=str(info.get("version", "")),
+                image=self.container.image if self.container is not None else None,
+            ),
+            profiles=profiles,
+            fuzzing=summary_of(self.fuzz),
+            verdict=overall_verdict(profiles),
+            container=self.container.info() if self.container is not None else None,
+        )
