@@ -1,5 +1,5 @@
 """`python -m conformance ...` is the same CLI as `conformance ...`."""
 
-from conformance.cli import main
+from conformance.cli.main import main
 
 main()

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import click
 
-from conformance.outcomes import ExitCode
+from conformance.catalogue import Level, load_profiles
 from conformance.profile_docs import DOCS_DIR, render_json, render_markdown, render_text, write_docs
-from conformance.profiles import load_profiles
+from conformance.verdicts import ExitCode
 
 RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json}
 
@@ -21,7 +21,7 @@ def profiles() -> None:
 def list_profiles() -> None:
     """One line per profile: id, version, requirement counts and title."""
     for profile in load_profiles().values():
-        musts = sum(r.level.value == "MUST" for r in profile.requirements)
+        musts = sum(r.level == Level.MUST for r in profile.requirements)
         shoulds = len(profile.requirements) - musts
         requires = f"  (requires {', '.join(profile.requires)})" if profile.requires else ""
         counts = f"{musts:>2} MUST {shoulds:>2} SHOULD"

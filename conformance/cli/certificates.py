@@ -5,13 +5,28 @@ complete, conformant run record.
 """
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from conformance.certificate import (
+from conformance.cli.shared import (
+    fail_usage,
+    parse_at,
+    print_summary,
+    printable,
+    run_options,
+    run_or_exit,
+    run_settings,
+    target_options,
+)
+from conformance.errors import UsageError
+from conformance.http import read_past_cap
+from conformance.marketplace.council import Listing, open_listing
+from conformance.marketplace.council import check as council_check
+from conformance.target import tls_verify
+from conformance.trust.certificate import (
     ENVELOPE_NAME,
     HTML_NAME,
     MAX_CERTIFICATE_BYTES,
@@ -22,28 +37,12 @@ from conformance.certificate import (
     summary_lines,
     verify_certificate,
 )
-from conformance.cli import Progress, print_summary, run_options, run_settings, target_options
-from conformance.council import Listing, open_listing
-from conformance.council import check as council_check
-from conformance.errors import UsageError
-from conformance.execution import execute
-from conformance.outcomes import ExitCode
-from conformance.revocation import RevocationList, load_list
-from conformance.revocation import apply as apply_revocations
-from conformance.signing import generate_keys, key_id, load_private_key, load_public_key, load_trust_dir
-from conformance.target import tls_verify
+from conformance.trust.revocation import RevocationList, load_list
+from conformance.trust.revocation import apply as apply_revocations
+from conformance.trust.signing import generate_keys, key_id, load_private_key, load_public_key, load_trust_dir
+from conformance.verdicts import ExitCode
 
 MAX_LABEL = 500
-
-
-def printable(text: str) -> str:
-    """Certificate fields are data: control characters must not reach the terminal."""
-    return "".join(ch if ch.isprintable() else "?" for ch in text)
-
-
-def fail_usage(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(ExitCode.UNUSABLE)
 
 
 @click.group()
@@ -103,9 +102,6 @@ def certify(
     product: str,
     product_version: str,
     valid_days: int,
-    spec: str | None,
-    base_url: str | None,
-    headers: tuple[str, ...],
     **options: Any,
 ) -> None:
     """Run the profiles and, when every selected profile is conformant, sign a certificate.
@@ -121,18 +117,15 @@ def certify(
         fail_usage("--insecure runs are never certified; trust the supplier's CA with --ca-bundle instead")
     if options.get("read_only"):
         fail_usage("--read-only runs are never certified: certification exercises writes against a test system")
+    settings = run_settings(options)
     try:
         # The key is checked before the run: a refused key should not cost a full fuzzing run.
         private_key = load_private_key(key_path)
-        session = execute(run_settings(spec, base_url, headers, options), Progress())
     except UsageError as exc:
         fail_usage(str(exc))
-        return
-    except KeyboardInterrupt:  # before the run started (a container is removed on the way out)
-        click.echo("interrupted before the run started; nothing was written", err=True)
-        sys.exit(ExitCode.INTERRUPTED)
+    session = run_or_exit(settings)
     print_summary(session)
-    assert session.record is not None and session.out_dir is not None
+    assert session.record is not None
     try:
         statement = issue(
             session.record,
@@ -155,22 +148,11 @@ def certify(
     click.echo(f"envelope: {session.out_dir / ENVELOPE_NAME}")
     click.echo(f"certificate id: {predicate['certificate_id']}, signed by key {key_id(private_key.public_key())}")
     click.echo(f"valid: {predicate['issued_at']} to {predicate['expires_at']}")
-    image = session.record["target"].get("image")
-    if image:
-        note = " (the image id: built locally, no registry digest)" if image["digest_source"] == "image-id" else ""
-        click.echo(f"image: {image['name']} {image['digest']}{note}")
+    image = session.record.target.image
+    if image is not None:
+        note = " (the image id: built locally, no registry digest)" if image.digest_source == "image-id" else ""
+        click.echo(f"image: {image.name} {image.digest}{note}")
     sys.exit(ExitCode.CONFORMANT)
-
-
-def parse_at(value: str | None) -> datetime:
-    """ISO 8601 date or time; without an offset it is UTC."""
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint="--at") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @click.command()
@@ -242,8 +224,7 @@ def verify(
         for path in key_paths:
             public = load_public_key(path)
             trusted[key_id(public)] = public
-        with file.open("rb") as handle:
-            data = handle.read(MAX_CERTIFICATE_BYTES + 1)
+        data = read_past_cap(file, MAX_CERTIFICATE_BYTES)
         lists = [load_list(revocations_path, trusted)] if revocations_path is not None else []
         published = (
             open_listing(listing_location, trusted, tls_verify(ca_bundle, insecure=False))

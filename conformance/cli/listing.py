@@ -5,13 +5,13 @@ from pathlib import Path
 
 import click
 
-from conformance.cli_certificates import fail_usage, parse_at, printable
+from conformance.cli.shared import fail_usage, parse_at, printable
 from conformance.errors import UsageError
-from conformance.listing import Collected, catalogue, collect
-from conformance.listing_site import check_replaceable, render_site, write_site
-from conformance.outcomes import ExitCode
-from conformance.revocation import RevocationList, append, parse_list, read_list_bytes
-from conformance.signing import key_id, load_private_key, load_trust_dir
+from conformance.marketplace.listing import Collected, catalogue, collect
+from conformance.marketplace.site import check_replaceable, render_site, write_site
+from conformance.trust.revocation import RevocationList, append, parse_list, read_list_bytes
+from conformance.trust.signing import key_id, load_private_key, load_trust_dir
+from conformance.verdicts import ExitCode
 
 
 @click.group()

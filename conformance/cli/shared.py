@@ -1,0 +1,176 @@
+"""What the commands share: options made from the run's option table, running with progress, the summary,
+and how a command says it cannot go on. Commands import this module, never each other or the group.
+"""
+
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import click
+
+from conformance.container import DEFAULT_READY_TIMEOUT, DEFAULT_SPEC_PATH, ContainerRequest
+from conformance.errors import UsageError
+from conformance.record import Outcome
+from conformance.run.execution import execute
+from conformance.run.options import RUN_OPTIONS, TARGET_OPTIONS, Option
+from conformance.run.session import RunSession
+from conformance.run.settings import RunSettings
+from conformance.verdicts import ExitCode
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+
+def click_option(option: Option) -> Decorator:
+    """`--NAME` for one entry of the option table, with its bounds and kind of path."""
+    flag = f"--{option.name}"
+    if option.kind is bool:
+        return click.option(flag, option.field, is_flag=True, help=option.help)
+    kind: Any = option.kind
+    if option.kind is int and (option.minimum is not None or option.maximum is not None):
+        kind = click.IntRange(min=option.minimum, max=option.maximum)
+    elif option.kind is float and (option.minimum is not None or option.maximum is not None):
+        kind = click.FloatRange(min=option.minimum, max=option.maximum)
+    elif option.path == "file":
+        kind = click.Path(dir_okay=False)
+    elif option.path == "folder":
+        kind = click.Path(file_okay=False)
+    return click.option(
+        flag,
+        option.field,
+        type=kind,
+        multiple=option.multiple,
+        default=option.default,
+        show_default=option.default is not None,
+        help=option.help,
+    )
+
+
+def with_options(options: tuple[Option, ...] | list[Decorator]) -> Decorator:
+    """Apply options so that --help lists them in table order."""
+    decorators = [click_option(o) if isinstance(o, Option) else o for o in options]
+
+    def apply(func: Callable[..., Any]) -> Callable[..., Any]:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+IMAGE_FIELDS = ("image", "port", "env", "spec_path", "image_scheme", "ready_timeout")
+image_options = with_options(
+    [
+        click.option("--image", help="Container image to start and test (local, else pulled); see --port, --env."),
+        click.option(
+            "--port", type=click.IntRange(1, 65535), help="With --image: the port it listens on (default: a free one)."
+        ),
+        click.option("--env", multiple=True, help="With --image: KEY=VALUE for the container (repeatable)."),
+        click.option(
+            "--spec-path", default=DEFAULT_SPEC_PATH, show_default=True, help="With --image: where it serves its spec."
+        ),
+        click.option(
+            "--image-scheme",
+            type=click.Choice(["https", "http"]),
+            default="https",
+            show_default=True,
+            help="With --image: how to reach it.",
+        ),
+        click.option(
+            "--ready-timeout",
+            type=click.FloatRange(min=1),
+            default=DEFAULT_READY_TIMEOUT,
+            show_default=True,
+            help="With --image: seconds to wait for its spec (or declared health endpoint) to answer.",
+        ),
+    ]
+)
+
+
+def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """What is tested (--spec, --base-url, --header, then the --image options): shared by `run` and `certify`."""
+    return with_options(TARGET_OPTIONS)(image_options(func))
+
+
+run_options = with_options(RUN_OPTIONS)
+
+
+def run_settings(options: dict[str, Any]) -> RunSettings:
+    """RunSettings from a command's options; the --image options become one ContainerRequest."""
+    given = {key: options.pop(key, None) for key in IMAGE_FIELDS}
+    if given["image"] is None:
+        if given["port"] is not None or given["env"]:
+            raise click.UsageError("--port and --env only apply with --image")
+        if not options.get("spec"):
+            raise click.UsageError("give --spec (the supplier's OpenAPI document) or --image (its container image)")
+        return RunSettings.from_options(options)
+    container = ContainerRequest(
+        image=given["image"],
+        port=given["port"],
+        env=tuple(given["env"] or ()),
+        spec_path=given["spec_path"] or DEFAULT_SPEC_PATH,
+        scheme=given["image_scheme"] or "https",
+        ready_timeout=given["ready_timeout"] or DEFAULT_READY_TIMEOUT,
+    )
+    return RunSettings.from_options(options, container=container)
+
+
+class Progress:
+    """Progress lines on stderr, each stamped with the seconds since the run began."""
+
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        click.echo(f"[{time.monotonic() - self.start:6.1f}s] {message}", err=True)
+
+
+def run_or_exit(settings: RunSettings) -> RunSession:
+    """Run the checks; unusable input or an interruption before the run started ends the command."""
+    try:
+        return execute(settings, Progress())
+    except UsageError as exc:
+        fail_usage(str(exc))
+    except KeyboardInterrupt:  # before the run started (a container is removed on the way out)
+        click.echo("interrupted before the run started; nothing was written", err=True)
+        sys.exit(ExitCode.INTERRUPTED)
+
+
+def print_summary(session: RunSession) -> None:
+    """Per profile the verdict and its tally, each requirement that did not pass, the seed and the report."""
+    record = session.record
+    assert record is not None
+    for profile in record.profiles:
+        counts: dict[str, int] = {}
+        for requirement in profile.requirements:
+            counts[requirement.outcome] = counts.get(requirement.outcome, 0) + 1
+        tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        click.echo(f"{profile.id} {profile.version}: {profile.verdict.upper()} ({tally})")
+        for requirement in profile.requirements:
+            if requirement.outcome != Outcome.PASS:
+                click.echo(f"  {requirement.id} {requirement.level} {requirement.outcome}: {requirement.reason[:160]}")
+    click.echo(f"overall: {record.verdict}")
+    click.echo(f"seed: {record.run.seed}  (rerun with --seed {record.run.seed} to reproduce)")
+    click.echo(f"report: {session.out_dir / 'report.html'}")
+
+
+def printable(text: str) -> str:
+    """Supplier-given fields are data: control characters must not reach the terminal."""
+    return "".join(ch if ch.isprintable() else "?" for ch in text)
+
+
+def fail_usage(message: str) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(ExitCode.UNUSABLE)
+
+
+def parse_at(value: str | None) -> datetime:
+    """ISO 8601 date or time for --at; without an offset it is UTC."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time", param_hint="--at") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
