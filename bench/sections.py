@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from council_supplier import serve
-
 from bench.timing import Timed, timed
-from conformance.execution import suite_arguments
+from conformance.demo import serve
+from conformance.run.execution import suite_arguments
 
 PYTHON = sys.executable
 
@@ -153,26 +152,27 @@ def certificates(count: int) -> dict[str, Any]:
     """Sign and verify cost per certificate, from one real run record of the reference supplier."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from conformance.certificate import build_statement, canonical, embed_json, render_html, verify_certificate
-    from conformance.signing import key_id, sign_envelope
+    from conformance.render.certificate import embed_json, render_html
+    from conformance.run.execution import execute
+    from conformance.run.session import silent
+    from conformance.run.settings import RunSettings
+    from conformance.trust.certificate import build_statement, canonical, verify_certificate
+    from conformance.trust.signing import key_id, sign_envelope
 
     with serve("conformant") as supplier, tempfile.TemporaryDirectory() as out:
-        timed(
-            [
-                PYTHON,
-                "-m",
-                "conformance",
-                "run",
-                *supplier.harness_args(),
-                "--max-examples",
-                "3",
-                "--seed",
-                "1",
-                "--out",
-                out,
-            ]
+        settings = RunSettings.from_options(
+            {
+                "spec": supplier.spec_url,
+                "headers": (f"Authorization: Bearer {supplier.token}",),
+                "ca_bundle": supplier.ca_bundle,
+                "max_examples": 3,
+                "seed": 1,
+                "out": out,
+                "max_rps": 0,
+            }
         )
-        record = json.loads((Path(out) / "results.json").read_text())
+        record = execute(settings, silent).record
+    assert record is not None
     key = Ed25519PrivateKey.generate()
     trusted = {key_id(key.public_key()): key.public_key()}
     pages = []

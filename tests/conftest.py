@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from council_supplier import RunningSupplier, serve
+
+from conformance.demo import RunningSupplier, serve
 
 SEED = 20261125
 EXAMPLES = "10"
@@ -57,7 +58,7 @@ def run_plain_pytest(supplier: RunningSupplier, out: Path, cwd: Path, *extra: st
             "-m",
             "pytest",
             "--pyargs",
-            "conformance.suite",
+            "conformance.checks",
             "-p",
             "no:cacheprovider",
             "--conformance-spec",

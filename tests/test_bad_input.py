@@ -5,9 +5,9 @@ import socket
 from pathlib import Path
 
 import pytest
-from council_supplier import serve
-from council_supplier.openapi import build_document
 
+from conformance.demo import serve
+from conformance.demo.openapi import build_document
 from tests.conftest import file_spec_args, run_cli
 from tests.static_server import Canned, serve_static
 

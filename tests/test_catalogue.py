@@ -6,16 +6,18 @@ import pkgutil
 
 import schemathesis.checks
 
-from conformance import suite
+from conformance import checks
+from conformance.catalogue import all_requirements, load_profiles
 from conformance.fuzzing import CHECK_REQUIREMENTS
-from conformance.profiles import all_requirements, load_profiles
 
 
 def suite_checks() -> dict[str, list[str]]:
-    """Requirement id -> names of the suite functions marked with it."""
+    """Requirement id -> names of the check functions marked with it (the kit holds none)."""
     found: dict[str, list[str]] = {}
-    for module_info in pkgutil.iter_modules(suite.__path__):
-        module = importlib.import_module(f"conformance.suite.{module_info.name}")
+    for module_info in pkgutil.iter_modules(checks.__path__):
+        if module_info.ispkg:
+            continue
+        module = importlib.import_module(f"conformance.checks.{module_info.name}")
         for name, func in inspect.getmembers(module, inspect.isfunction):
             for mark in getattr(func, "pytestmark", []):
                 if mark.name == "requirement":

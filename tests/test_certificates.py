@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from council_supplier import serve
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from securesystemslib.dsse import Envelope
 from securesystemslib.signer import SSlibKey
 
-from conformance.certificate import (
+from conformance.catalogue import load_profiles
+from conformance.demo import serve
+from conformance.record import RunRecord
+from conformance.schemas_loader import validate
+from conformance.trust.certificate import (
     CERTIFICATE_VIEWS,
     CURRENT_VIEW,
     ENVELOPE_ELEMENT,
@@ -39,9 +42,7 @@ from conformance.certificate import (
     parse_time,
     verify_certificate,
 )
-from conformance.profiles import load_profiles
-from conformance.schemas_loader import validate
-from conformance.signing import key_id, load_private_key, load_public_key, pae, sign_envelope
+from conformance.trust.signing import key_id, load_private_key, load_public_key, pae, sign_envelope
 from tests.conftest import SEED
 from tests.test_core_run import assert_self_contained
 
@@ -102,8 +103,22 @@ def cli(*args: str | Path, timeout: float = 300) -> Proc:
 
 def certify_args(target: list[str], key: Path, out: Path) -> list[str | Path]:
     return [
-        "certify", *target, "--seed", str(SEED), "--max-examples", "5", "--out", out, "--key", key,
-        "--supplier", SUPPLIER, "--product", PRODUCT, "--product-version", PRODUCT_VERSION,
+        "certify",
+        *target,
+        "--seed",
+        str(SEED),
+        "--max-examples",
+        "5",
+        "--out",
+        out,
+        "--key",
+        key,
+        "--supplier",
+        SUPPLIER,
+        "--product",
+        PRODUCT,
+        "--product-version",
+        PRODUCT_VERSION,
     ]
 
 
@@ -274,8 +289,15 @@ def test_certificate_html_is_self_contained_and_shows_the_facts(certified: Certi
     html = certified.html.read_text("utf-8")
     assert_self_contained(html)
     predicate = certified.statement()["predicate"]
-    for text in (PRODUCT, SUPPLIER, predicate["issuer_key_id"], predicate["target"]["spec_sha256"],
-                 predicate["certificate_id"], predicate["expires_at"], "conformance verify certificate.html"):
+    for text in (
+        PRODUCT,
+        SUPPLIER,
+        predicate["issuer_key_id"],
+        predicate["target"]["spec_sha256"],
+        predicate["certificate_id"],
+        predicate["expires_at"],
+        "conformance verify certificate.html",
+    ):
         assert text in html
     for profile in predicate["profiles"]:
         assert f'data-profile="{profile["id"]}"' in html
@@ -358,8 +380,9 @@ def test_changed_payload_byte_is_a_bad_signature(certified: Certified, tmp_path:
     envelope = certified.envelope()
     payload = envelope["payload"]
     envelope["payload"] = payload[:60] + ("A" if payload[60] != "A" else "B") + payload[61:]
-    assert_invalid(verify(write_envelope(envelope, tmp_path), "--key", certified.public),
-                   VerifyExit.BAD_SIGNATURE, "bad signature")
+    assert_invalid(
+        verify(write_envelope(envelope, tmp_path), "--key", certified.public), VerifyExit.BAD_SIGNATURE, "bad signature"
+    )
 
 
 def test_changed_payload_in_the_html_is_a_bad_signature(certified: Certified, tmp_path: Path) -> None:
@@ -377,8 +400,9 @@ def test_signature_by_another_key_is_a_bad_signature(
     payload = base64.b64decode(envelope["payload"])
     forged = other_key[0].sign(pae(envelope["payloadType"], payload))
     envelope["signatures"][0]["sig"] = base64.b64encode(forged).decode()
-    assert_invalid(verify(write_envelope(envelope, tmp_path), "--key", certified.public),
-                   VerifyExit.BAD_SIGNATURE, "bad signature")
+    assert_invalid(
+        verify(write_envelope(envelope, tmp_path), "--key", certified.public), VerifyExit.BAD_SIGNATURE, "bad signature"
+    )
 
 
 def test_resigned_by_another_key_is_an_unknown_key(
@@ -386,12 +410,15 @@ def test_resigned_by_another_key_is_an_unknown_key(
 ) -> None:
     envelope = certified.envelope()
     payload = base64.b64decode(envelope["payload"])
-    envelope["signatures"] = [{
-        "keyid": key_id(other_key[0].public_key()),
-        "sig": base64.b64encode(other_key[0].sign(pae(envelope["payloadType"], payload))).decode(),
-    }]
-    assert_invalid(verify(write_envelope(envelope, tmp_path), "--key", certified.public),
-                   VerifyExit.UNKNOWN_KEY, "unknown key")
+    envelope["signatures"] = [
+        {
+            "keyid": key_id(other_key[0].public_key()),
+            "sig": base64.b64encode(other_key[0].sign(pae(envelope["payloadType"], payload))).decode(),
+        }
+    ]
+    assert_invalid(
+        verify(write_envelope(envelope, tmp_path), "--key", certified.public), VerifyExit.UNKNOWN_KEY, "unknown key"
+    )
 
 
 def test_wrong_public_key_is_an_unknown_key(certified: Certified, other_key: tuple[Any, Path]) -> None:
@@ -407,14 +434,21 @@ def test_expired_certificate(certified: Certified) -> None:
 
 
 def test_not_yet_valid_certificate(certified: Certified) -> None:
-    assert_invalid(verify(certified.envelope_path, "--key", certified.public, "--at", "2000-01-01"),
-                   VerifyExit.NOT_YET_VALID, "not yet valid")
+    assert_invalid(
+        verify(certified.envelope_path, "--key", certified.public, "--at", "2000-01-01"),
+        VerifyExit.NOT_YET_VALID,
+        "not yet valid",
+    )
 
 
 @pytest.mark.parametrize(
     "content",
-    [b"<html><body>no envelope</body></html>", b'{"payloadType": "application/vnd.in-toto+json"', b"\xff\xfe",
-     b'{"payloadType": "text/plain", "payload": "", "signatures": []}'],
+    [
+        b"<html><body>no envelope</body></html>",
+        b'{"payloadType": "application/vnd.in-toto+json"',
+        b"\xff\xfe",
+        b'{"payloadType": "text/plain", "payload": "", "signatures": []}',
+    ],
 )
 def test_malformed_input(certified: Certified, tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "certificate.html"
@@ -448,11 +482,11 @@ def test_incomplete_or_insecure_runs_are_not_certifiable(certified: Certified, t
     incomplete["run"]["complete"] = False
     incomplete["run"]["incomplete_reason"] = "fuzzing stopped early: time limit"
     with pytest.raises(NotCertifiable, match="incomplete"):
-        issue(incomplete, key, tmp_path, **options)
+        issue(RunRecord.from_json(incomplete), key, tmp_path, **options)
     insecure = json.loads(json.dumps(record))
     insecure["target"]["tls_verification"] = "off (--insecure)"
     with pytest.raises(NotCertifiable, match="--insecure"):
-        issue(insecure, key, tmp_path, **options)
+        issue(RunRecord.from_json(insecure), key, tmp_path, **options)
     assert not list(tmp_path.iterdir())
 
 
@@ -461,8 +495,16 @@ def test_hostile_labels_cannot_break_out_of_the_page(certified: Certified, tmp_p
     key = Ed25519PrivateKey.generate()
     hostile = "</script><script>alert(1)</script><!--"
     issued = datetime(2026, 1, 1, tzinfo=UTC)
-    issue(certified.results(), key, tmp_path, supplier=hostile, product="P & Q", product_version="1",
-          valid_days=10, issued=issued)
+    issue(
+        RunRecord.from_json(certified.results()),
+        key,
+        tmp_path,
+        supplier=hostile,
+        product="P & Q",
+        product_version="1",
+        valid_days=10,
+        issued=issued,
+    )
     html = (tmp_path / "certificate.html").read_text("utf-8")
     assert html.count("<script") == 1 and html.count("</script>") == 1 and "<!--" not in html
     result = verify_certificate(html.encode(), {key_id(key.public_key()): key.public_key()}, issued)

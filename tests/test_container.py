@@ -14,14 +14,16 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import trustme
 
-from conformance.certificate import subjects
 from conformance.container import LABEL, ContainerRequest, image_info
 from conformance.errors import UsageError
+from conformance.record import TargetInfo, TlsVerification, as_json
+from conformance.trust.certificate import subjects
 from tests.conftest import SEED, run_cli
 
 SUPPLIER_IMAGE = os.environ.get("CONFORMANCE_SUPPLIER_IMAGE", "council-supplier:latest")
@@ -345,17 +347,16 @@ def test_repo_digest_is_preferred_over_the_image_id() -> None:
     }
     info = image_info("reg.example/sup:2.1", attrs)
     assert (info.digest, info.digest_source) == (DIGEST, "repo-digest")
-    assert "note" not in info.as_record()
+    assert "note" not in as_json(info)
     local = image_info("sup:dev", {"Id": DIGEST, "RepoDigests": []})
     assert (local.digest, local.digest_source) == (DIGEST, "image-id")
-    assert "no registry digest" in local.as_record()["note"]
+    assert "no registry digest" in as_json(local)["note"]
 
 
 def test_certificate_subject_names_the_image_from_the_record() -> None:
-    record = {
-        "target": {"spec": "s", "spec_sha256": "cd" * 32, "image": image_info("sup:dev", {"Id": DIGEST}).as_record()}
-    }
-    assert subjects(record)[1] == {"name": "sup:dev", "digest": {"sha256": "ab" * 32}}
+    image = image_info("sup:dev", {"Id": DIGEST})
+    target = TargetInfo("s", "cd" * 32, "openapi-3.0", "https://x", TlsVerification.ON, "t", "1", image=image)
+    assert subjects(SimpleNamespace(target=target))[1] == {"name": "sup:dev", "digest": {"sha256": "ab" * 32}}
 
 
 # --- the CI templates, run as their CI would run them (shell steps only) --------------------------

@@ -6,11 +6,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from council_supplier import VARIANTS, serve
 
+from conformance.catalogue import Level, all_requirements
+from conformance.demo import VARIANTS, serve
 from conformance.fuzzing import CHECK_REQUIREMENTS
-from conformance.outcomes import Level
-from conformance.profiles import all_requirements
 from conformance.schemas_loader import load_schema
 from tests.conftest import SEED, CliRun, run_cli, supplier_args
 

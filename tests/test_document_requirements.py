@@ -3,10 +3,9 @@
 import json
 from pathlib import Path
 
-from council_supplier import serve
-from council_supplier.openapi import build_document
-
-from conformance.profiles import load_profiles
+from conformance.catalogue import load_profiles
+from conformance.demo import serve
+from conformance.demo.openapi import build_document
 from tests.conftest import CliRun, file_spec_args, run_cli
 
 SWAGGER_2 = {

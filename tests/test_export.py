@@ -11,14 +11,18 @@ from types import SimpleNamespace
 import jsonschema
 import pytest
 import requests
-from council_supplier import exports, serve
-from council_supplier.openapi import CASE_INPUT, build_document
 
-from conformance import records as rec
+from conformance.catalogue import all_requirements
+from conformance.checks.export import problem_problems, undescribed
+from conformance.checks.kit.exports import FormatError, decode, differences, parse, parse_csv
+from conformance.checks.kit.pagination import link_with_rel, parse_link_header
+from conformance.checks.kit.records import EMOJI, sample_input
+from conformance.checks.kit.rfc3339 import epoch_seconds, format_epoch, is_rfc3339_date, is_rfc3339_date_time
+from conformance.checks.kit.table_schema import csvw_columns, frictionless_columns, has_header_row, validate_csv
 from conformance.client import operations_by_id
 from conformance.declaration import read_declaration
-from conformance.profiles import all_requirements
-from conformance.suite import test_export as checks
+from conformance.demo import exports, serve
+from conformance.demo.openapi import CASE_INPUT, build_document
 from tests.conftest import SEED, CliRun, run_cli
 
 DECLARATION_NEEDED = {r.id for r in all_requirements().values() if any(n.startswith("x-conformance") for n in r.needs)}
@@ -69,7 +73,7 @@ def test_document_without_declaration_fails_what_needs_it_with_the_help(tmp_path
     ["2026-11-25T14:30:00Z", "2026-11-25t14:30:00.123+01:00", "2024-02-29T23:59:60-05:30", "1970-01-01T00:00:00z"],
 )
 def test_rfc3339_date_times_accepted(value: str) -> None:
-    assert rec.is_rfc3339_date_time(value)
+    assert is_rfc3339_date_time(value)
 
 
 @pytest.mark.parametrize(
@@ -86,14 +90,14 @@ def test_rfc3339_date_times_accepted(value: str) -> None:
     ],
 )
 def test_non_rfc3339_date_times_rejected(value: object) -> None:
-    assert not rec.is_rfc3339_date_time(value)
+    assert not is_rfc3339_date_time(value)
 
 
 def test_rfc3339_dates_and_instants() -> None:
-    assert rec.is_rfc3339_date("2024-02-29") and not rec.is_rfc3339_date("2026-11-25T00:00:00Z")
-    assert rec.epoch_seconds("1970-01-01T01:00:00+01:00") == 0
-    assert rec.epoch_seconds("2026-11-25T14:30:00Z") == rec.epoch_seconds("2026-11-25T15:30:00+01:00")
-    assert rec.format_epoch(rec.epoch_seconds("2026-11-25T14:30:00Z")) == "2026-11-25T14:30:00Z"
+    assert is_rfc3339_date("2024-02-29") and not is_rfc3339_date("2026-11-25T00:00:00Z")
+    assert epoch_seconds("1970-01-01T01:00:00+01:00") == 0
+    assert epoch_seconds("2026-11-25T14:30:00Z") == epoch_seconds("2026-11-25T15:30:00+01:00")
+    assert format_epoch(epoch_seconds("2026-11-25T14:30:00Z")) == "2026-11-25T14:30:00Z"
 
 
 # --- parsing exports ------------------------------------------------------------------------------
@@ -101,51 +105,51 @@ def test_rfc3339_dates_and_instants() -> None:
 
 def test_ndjson_splits_on_newlines_only() -> None:
     body = json.dumps({"id": 1, "title": "a\u2028b\x85c"}, ensure_ascii=False) + "\n" + '{"id": 2}\n'
-    parsed = rec.parse("ndjson", body.encode(), "application/x-ndjson")
+    parsed = parse("ndjson", body.encode(), "application/x-ndjson")
     assert [r["id"] for r in parsed.records] == [1, 2]
     assert parsed.records[0]["title"] == "a\u2028b\x85c"
 
 
 def test_json_export_in_a_wrapper_and_geojson() -> None:
-    wrapped = rec.parse("json", b'{"items": [{"id": 1}], "next": null}', "application/json")
+    wrapped = parse("json", b'{"items": [{"id": 1}], "next": null}', "application/json")
     assert wrapped.records == [{"id": 1}]
     assert json.loads(wrapped.rebuild([{"id": 1}])) == {"items": [{"id": 1}], "next": None}
     geo = {"type": "FeatureCollection", "features": [{"type": "Feature", "id": 7, "properties": {"ward": "Bute"}}]}
-    parsed = rec.parse("geojson", json.dumps(geo).encode(), "application/geo+json")
+    parsed = parse("geojson", json.dumps(geo).encode(), "application/geo+json")
     assert parsed.records == [{"ward": "Bute", "id": 7}]
-    with pytest.raises(rec.FormatError):
-        rec.parse("geojson", b'[{"id": 1}]', "application/geo+json")
+    with pytest.raises(FormatError):
+        parse("geojson", b'[{"id": 1}]', "application/geo+json")
 
 
 def test_json_honours_the_declared_charset() -> None:
     body = exports.latin1_json([{"title": "Café 🔊"}])
-    assert rec.parse("json", body, "application/json; charset=iso-8859-1").records == [{"title": "Café 🔊"}]
-    with pytest.raises(rec.FormatError, match="not valid utf-8"):
-        rec.decode(body, "application/json; charset=iso-8859-1", strict_utf8=True)
+    assert parse("json", body, "application/json; charset=iso-8859-1").records == [{"title": "Café 🔊"}]
+    with pytest.raises(FormatError, match="not valid utf-8"):
+        decode(body, "application/json; charset=iso-8859-1", strict_utf8=True)
 
 
 def test_csv_needs_a_header_row_and_rectangular_rows() -> None:
-    parsed = rec.parse_csv('id,title\r\n1,"Sŵn, uchel"\r\n2,"two\r\nlines"\r\n')
+    parsed = parse_csv('id,title\r\n1,"Sŵn, uchel"\r\n2,"two\r\nlines"\r\n')
     assert parsed.header == ["id", "title"]
     assert parsed.records[1] == {"id": "2", "title": "two\r\nlines"}
-    with pytest.raises(rec.FormatError, match="header"):
-        rec.parse_csv("id,\r\n1,\r\n")
-    with pytest.raises(rec.FormatError, match="row 3 has 3 fields"):
-        rec.parse_csv("id,title\r\n1,a\r\n2,b,c\r\n")
-    with pytest.raises(rec.FormatError, match="empty"):
-        rec.parse_csv("")
-    assert rec.parse_csv("1,a\r\n", names=["id", "title"]).records == [{"id": "1", "title": "a"}]
+    with pytest.raises(FormatError, match="header"):
+        parse_csv("id,\r\n1,\r\n")
+    with pytest.raises(FormatError, match="row 3 has 3 fields"):
+        parse_csv("id,title\r\n1,a\r\n2,b,c\r\n")
+    with pytest.raises(FormatError, match="empty"):
+        parse_csv("")
+    assert parse_csv("1,a\r\n", names=["id", "title"]).records == [{"id": "1", "title": "a"}]
 
 
 def test_link_header_with_several_links_and_relations() -> None:
     header = '</v1/cases?cursor=2>; rel="next", </meta>; rel="describedby alternate"; type="application/csvm+json"'
-    links = rec.parse_link_header(header)
+    links = parse_link_header(header)
     assert links[0] == ("/v1/cases?cursor=2", {"rel": "next"})
     response = requests.Response()
     response.url = "https://api.example/v1/cases/export"
     response.headers["Link"] = header
-    assert rec.link_with_rel(response, "describedby") == "https://api.example/meta"
-    assert rec.link_with_rel(response, "prev") is None
+    assert link_with_rel(response, "describedby") == "https://api.example/meta"
+    assert link_with_rel(response, "prev") is None
 
 
 # --- CSVW and Table Schema --------------------------------------------------------------------------
@@ -178,29 +182,29 @@ def reference_csvw(variant: str = "conformant") -> dict:
 
 def test_reference_csv_validates_against_its_csvw_metadata() -> None:
     metadata = reference_csvw()
-    columns = checks.csvw_columns(metadata, "https://h/v1/cases/export", lambda url: {})
+    columns = csvw_columns(metadata, "https://h/v1/cases/export", lambda url: {})
     assert [c.title for c in columns] == exports.CSV_COLUMNS
-    parsed = rec.parse_csv(exports.to_csv(CASES, "conformant").decode())
-    assert checks.validate_csv(parsed, columns, "csv") == []
+    parsed = parse_csv(exports.to_csv(CASES, "conformant").decode())
+    assert validate_csv(parsed, columns, "csv") == []
 
 
 def test_csvw_validation_finds_bad_cells_missing_values_and_wrong_headers() -> None:
-    columns = checks.csvw_columns(reference_csvw(), "https://h/v1/cases/export", lambda url: {})
+    columns = csvw_columns(reference_csvw(), "https://h/v1/cases/export", lambda url: {})
     broken = [{**CASES[0], "id": "one", "category": "fireworks", "updatedAt": ""}]
-    problems = checks.validate_csv(rec.parse_csv(exports.to_csv(broken, "conformant").decode()), columns, "csv")
+    problems = validate_csv(parse_csv(exports.to_csv(broken, "conformant").decode()), columns, "csv")
     assert any("'id'" in p and "integer" in p for p in problems)
     assert any("'category'" in p for p in problems)
     assert any("'updatedAt' is empty but required" in p for p in problems)
-    renamed = rec.parse_csv("ID,title\r\n1,a\r\n")
-    assert "does not match the described columns" in checks.validate_csv(renamed, columns, "csv")[0]
+    renamed = parse_csv("ID,title\r\n1,a\r\n")
+    assert "does not match the described columns" in validate_csv(renamed, columns, "csv")[0]
 
 
 def test_csvw_dialect_without_header_row() -> None:
     metadata = reference_csvw("csv-without-header")
-    assert not checks.has_header_row(metadata) and checks.has_header_row(reference_csvw())
-    columns = checks.csvw_columns(metadata, "https://h/v1/cases/export", lambda url: {})
+    assert not has_header_row(metadata) and has_header_row(reference_csvw())
+    columns = csvw_columns(metadata, "https://h/v1/cases/export", lambda url: {})
     text = exports.to_csv(CASES, "csv-without-header").decode()
-    assert checks.validate_csv(rec.parse_csv(text, [c.title for c in columns]), columns, "csv") == []
+    assert validate_csv(parse_csv(text, [c.title for c in columns]), columns, "csv") == []
 
 
 def test_csvw_table_group_and_referenced_schema() -> None:
@@ -217,7 +221,7 @@ def test_csvw_table_group_and_referenced_schema() -> None:
         fetched.append(url)
         return {"columns": [{"name": "id", "datatype": "integer"}, {"titles": {"en": ["Title"]}, "name": "t"}]}
 
-    columns = checks.csvw_columns(group, "https://h/v1/cases/export?x=1", fetch)
+    columns = csvw_columns(group, "https://h/v1/cases/export?x=1", fetch)
     assert fetched == ["schema.json"]
     assert [c.title for c in columns] == ["id", "Title"]
 
@@ -231,13 +235,13 @@ def test_frictionless_table_schema() -> None:
         ],
         "missingValues": ["", "NA"],
     }
-    columns = checks.frictionless_columns(schema)
-    assert checks.frictionless_columns({"schema": schema}) == columns
-    good = rec.parse_csv("id,category,reportedAt\r\n1,alarm,2026-11-25T14:30:00Z\r\n2,NA,NA\r\n")
-    assert checks.validate_csv(good, columns, "csv") == []
-    bad = rec.parse_csv("id,category,reportedAt\r\nNA,fireworks,yesterday\r\n")
-    assert len(checks.validate_csv(bad, columns, "csv")) == 3
-    assert checks.frictionless_columns({"@context": "x"}) is None
+    columns = frictionless_columns(schema)
+    assert frictionless_columns({"schema": schema}) == columns
+    good = parse_csv("id,category,reportedAt\r\n1,alarm,2026-11-25T14:30:00Z\r\n2,NA,NA\r\n")
+    assert validate_csv(good, columns, "csv") == []
+    bad = parse_csv("id,category,reportedAt\r\nNA,fireworks,yesterday\r\n")
+    assert len(validate_csv(bad, columns, "csv")) == 3
+    assert frictionless_columns({"@context": "x"}) is None
 
 
 # --- problem details and descriptions ----------------------------------------------------------------
@@ -253,21 +257,21 @@ def response(status: int, content_type: str, body: bytes) -> requests.Response:
 
 def test_problem_details_rules() -> None:
     good = response(404, "application/problem+json", b'{"type": "about:blank", "title": "Not Found", "status": 404}')
-    assert checks.problem_problems("read", good) == []
+    assert problem_problems("read", good) == []
     plain = response(404, "application/json", b'{"error": "Not Found"}')
-    assert "not application/problem+json" in checks.problem_problems("read", plain)[0]
+    assert "not application/problem+json" in problem_problems("read", plain)[0]
     wrong = response(400, "application/problem+json", b'{"title": 3, "status": 500}')
-    found = checks.problem_problems("create", wrong)
+    found = problem_problems("create", wrong)
     assert any("'title'" in p for p in found) and any("'status' is 500" in p for p in found)
 
 
 def test_undescribed_properties_are_listed_by_path() -> None:
     document = build_document()
     export_200 = document["paths"]["/cases/export"]["get"]["responses"]["200"]["content"]["application/json"]
-    assert checks.undescribed(document, export_200["schema"], "export", set()) == []
+    assert undescribed(document, export_200["schema"], "export", set()) == []
     broken = exports.apply_defects(document, "undescribed-property")
     schema = broken["paths"]["/cases/export"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert checks.undescribed(broken, schema, "export", set()) == ["export[].ward"]
+    assert undescribed(broken, schema, "export", set()) == ["export[].ward"]
     assert document["components"]["schemas"]["Case"]["properties"]["ward"]["description"]  # not mutated
 
 
@@ -278,21 +282,21 @@ def test_sample_records_are_valid_and_carry_non_ascii_text() -> None:
     document = build_document()
     api = SimpleNamespace(operations=operations_by_id(document))
     collection = read_declaration(document).collections[0]
-    mt, body = rec.sample_input(document, api, collection, "conformance-1-exp10-1")
+    mt, body = sample_input(document, api, collection, "conformance-1-exp10-1")
     assert mt == "application/json"
     jsonschema.validate(body, CASE_INPUT)
     assert set(body) == set(CASE_INPUT["properties"])
-    assert body["title"].startswith("conformance-1-exp10-1 ") and rec.EMOJI in body["title"]
+    assert body["title"].startswith("conformance-1-exp10-1 ") and EMOJI in body["title"]
     assert len(body["ward"]) == 100
-    _, minimal = rec.sample_input(document, api, collection, "m", full=False)
+    _, minimal = sample_input(document, api, collection, "m", full=False)
     assert set(minimal) == set(CASE_INPUT["required"])
 
 
 def test_differences_compare_exact_text_and_date_instants() -> None:
     sent = {"title": "Cafe\u0301", "reportedAt": "2026-11-25T14:30:00Z", "ward": "Bute"}
     same = {"title": "Cafe\u0301", "reportedAt": "2026-11-25T15:30:00+01:00", "ward": "Bute"}
-    assert rec.differences(sent, same, {"reportedAt": "date-time"}, False, "1") == []
+    assert differences(sent, same, {"reportedAt": "date-time"}, False, "1") == []
     normalised = {**same, "title": "Café", "ward": ""}
-    found = rec.differences(sent, normalised, {"reportedAt": "date-time"}, False, "1")
+    found = differences(sent, normalised, {"reportedAt": "date-time"}, False, "1")
     assert len(found) == 2 and "'title' changed" in found[0] and "'ward' is missing" in found[1]
-    assert rec.differences({"n": 1, "b": True}, {"n": "1", "b": "true"}, {}, True, "1") == []
+    assert differences({"n": 1, "b": True}, {"n": "1", "b": "true"}, {}, True, "1") == []

@@ -26,10 +26,11 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conformance.certificate import VerifyExit, issue
-from conformance.revocation import append as append_revocation
+from conformance.record import RunRecord
 from conformance.schemas_loader import validate
-from conformance.signing import load_private_key
+from conformance.trust.certificate import VerifyExit, issue
+from conformance.trust.revocation import append as append_revocation
+from conformance.trust.signing import load_private_key
 from tests.static_server import running
 from tests.test_certificates import Certified, Proc, certify_reference, cli
 from tests.test_core_run import assert_self_contained
@@ -77,7 +78,7 @@ class Market:
         folder.mkdir(parents=True, exist_ok=True)
         at = datetime.fromisoformat(self.at)
         return issue(
-            record,
+            RunRecord.from_json(record),
             key or self.key,
             folder,
             supplier=supplier,

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 import requests
-from council_supplier import serve
 from hypothesis import HealthCheck, find, settings
 from schemathesis import GenerationMode
 
+from conformance.demo import serve
 from conformance.fuzzing import FuzzSettings, build_schema
 from conformance.malformed import reached_server_malformed
 

@@ -12,21 +12,11 @@ from pathlib import Path
 
 import pytest
 import requests
-from council_supplier import VARIANTS, serve, tls
 
-from conformance.network import (
-    Endpoint,
-    Probe,
-    banner_leaks,
-    check_certificate,
-    find_leaks,
-    hsts_max_age,
-    probe_plain_http,
-    probe_tls_version,
-    tells_when_to_retry,
-    valid_retry_after,
-)
-from conformance.profiles import load_profiles
+from conformance.catalogue import load_profiles
+from conformance.checks.kit.probes import Endpoint, Probe, check_certificate, probe_plain_http, probe_tls_version
+from conformance.demo import VARIANTS, serve, tls
+from conformance.observations import banner_leaks, find_leaks, hsts_max_age, tells_when_to_retry, valid_retry_after
 from tests.conftest import run_cli, supplier_args
 
 NET_ONLY = ("--profile", "network-integration")

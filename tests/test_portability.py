@@ -6,12 +6,12 @@ declares rather than how it behaves.
 
 from pathlib import Path
 
-from council_supplier import serve
-from council_supplier.openapi import build_document
-
-from conformance import records as rec
+from conformance.checks.kit.pagination import walk
 from conformance.client import ApiClient
 from conformance.declaration import read_declaration
+from conformance.demo import serve
+from conformance.demo.openapi import build_document
+from conformance.spec import load_spec
 from conformance.target import build_target
 from tests.conftest import run_plain_pytest
 from tests.test_export import DECLARATION_NEEDED, reasons, run_with_document
@@ -56,7 +56,7 @@ def test_no_import_declared_is_not_applicable_with_the_reason(tmp_path: Path) ->
 def test_checks_clean_up_the_records_they_create(tmp_path: Path) -> None:
     """The export and portability checks alone (plain pytest, no fuzzing) leave the supplier as they found it."""
     with serve("conformant") as supplier:
-        proc = run_plain_pytest(supplier, tmp_path / "out", tmp_path, "-k", "test_export or test_portability")
+        proc = run_plain_pytest(supplier, tmp_path / "out", tmp_path, "-k", "export.py or portability.py")
         assert "13 passed" in proc.stdout, proc.stdout[-2000:]
         assert supplier.app.requests_seen > 50
         assert supplier.app.store.all() == []
@@ -64,14 +64,14 @@ def test_checks_clean_up_the_records_they_create(tmp_path: Path) -> None:
 
 def test_walk_follows_link_headers_and_reports_every_page() -> None:
     with serve("conformant") as supplier:
-        target = build_target(
-            supplier.spec_url, None, [f"Authorization: Bearer {supplier.token}"], supplier.ca_bundle or True
-        )
+        headers = {"Authorization": f"Bearer {supplier.token}"}
+        verify = supplier.ca_bundle or True
+        target = build_target(load_spec(supplier.spec_url, headers, verify), None, headers, verify)
         api = ApiClient(target)
         document = target.spec.document
         collection = read_declaration(document).collections[0]
         for n in range(5):
             supplier.app.store.create({"title": f"t{n}", "category": "alarm", "reportedAt": "2026-11-25T14:30:00Z"})
-        walked = rec.walk(api, document, collection, 2)
+        walked = walk(api, document, collection, 2)
         assert walked.ids == ["1", "2", "3", "4", "5"] and walked.pages == 3
-        assert rec.walk(api, document, collection, None).pages == 1
+        assert walk(api, document, collection, None).pages == 1

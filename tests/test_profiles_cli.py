@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conformance.cli import main
+from conformance.catalogue import load_profiles
+from conformance.cli.main import main
 from conformance.profile_docs import render_markdown, write_docs
-from conformance.profiles import load_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "profiles"
@@ -35,7 +35,7 @@ def test_show_text_gives_each_requirement_with_source_and_check() -> None:
     for requirement in load_profiles()["data-portability"].requirements:
         assert f"{requirement.id} {requirement.level.value}" in out
     assert "https://www.legislation.gov.uk/eur/2016/679/article/20" in out.replace("\n", "").replace(" ", "")
-    assert "test_portability.py::test_import_round_trip" in out
+    assert "conformance/checks/portability.py::test_import_round_trip" in out
 
 
 def test_show_markdown_matches_the_generated_page() -> None:
@@ -57,7 +57,7 @@ def test_show_json_is_the_profile_as_data() -> None:
     first = data["requirements"][0]
     assert set(first) == {"id", "level", "statement", "rationale", "source", "needs", "check"}
     assert first["source"]["url"].startswith("https://")
-    assert all(r["check"].startswith("conformance/suite/") for r in data["requirements"])
+    assert all(r["check"].startswith("conformance/checks/") for r in data["requirements"])
 
 
 def test_unknown_profile_exits_2_with_the_known_ids() -> None:

@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from council_supplier import serve
 
+from conformance.demo import serve
 from tests.conftest import SEED, run_cli, run_plain_pytest, supplier_args
 
 
@@ -30,11 +30,11 @@ def test_plain_pytest_and_cli_agree(variant: str, tmp_path: Path) -> None:
 
 def test_suite_without_spec_is_a_usage_error(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--pyargs", "conformance.suite", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "--pyargs", "conformance.checks", "-p", "no:cacheprovider"],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
     )
     assert proc.returncode == 4
-    assert "needs --conformance-spec" in proc.stderr
+    assert "need --conformance-spec" in proc.stderr

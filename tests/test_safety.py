@@ -10,9 +10,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from council_supplier import serve
 from hostile_supplier import serve_hostile
 
+from conformance.demo import serve
 from tests.conftest import CliRun, run_cli, supplier_args
 
 
