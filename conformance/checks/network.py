@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from conformance.checks.kit.declared import DeclaredCollections
+from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.fuzzed import assert_no_findings
 from conformance.checks.kit.outcomes import Undecided, not_applicable
 from conformance.checks.kit.probes import (
@@ -111,15 +112,6 @@ def sampled(api: ApiClient) -> list[tuple[str, requests.Response]]:
     return _sample(api)
 
 
-def _evidence(label: str, response: requests.Response, **extra: Any) -> dict[str, Any]:
-    return {
-        "request": f"{response.request.method} {response.request.path_url}",
-        "label": label,
-        "status": response.status_code,
-        **extra,
-    }
-
-
 # --- checks ---------------------------------------------------------------------------------------
 
 
@@ -177,7 +169,7 @@ def test_hsts(target: Target, sampled: list[tuple[str, requests.Response]], evid
     missing = []
     for label, response in sampled:
         value = response.headers.get("Strict-Transport-Security")
-        evidence.append(_evidence(label, response, strict_transport_security=value))
+        evidence.append(observed(response, label, strict_transport_security=value))
         if not hsts_max_age(value):
             missing.append(f"{label} ({response.status_code}): {value or 'no header'}")
     assert not missing, "responses without Strict-Transport-Security max-age > 0: " + "; ".join(missing)
@@ -231,7 +223,7 @@ def test_health_endpoint(declared: DeclaredCollections, evidence: list[dict[str,
     except requests.RequestException as exc:
         raise Undecided(f"{operation.method.upper()} {operation.path} failed: {type(exc).__name__}: {exc}") from None
     elapsed = time.monotonic() - started
-    evidence.append(_evidence("health", response, seconds=round(elapsed, 3)))
+    evidence.append(observed(response, "health", seconds=round(elapsed, 3)))
     # explicit raises: the CLI runs pytest without its terminal, which cannot explain a failed comparison
     if response.status_code != 200:
         raise AssertionError(f"the health endpoint answered {response.status_code}, not 200")
@@ -248,7 +240,7 @@ def test_errors_reveal_no_internals(
         leaks = (
             banner_leaks(response.headers) + find_leaks(response.text[:65536]) if response.status_code >= 400 else []
         )
-        evidence.append(_evidence(label, response, leaks=leaks))
+        evidence.append(observed(response, label, leaks=leaks))
         found.extend(f"{label} ({response.status_code}): {leak}" for leak in leaks)
     for item in fuzz_report.leaks:
         evidence.append(item)
@@ -262,7 +254,7 @@ def test_nosniff(sampled: list[tuple[str, requests.Response]], evidence: list[di
     missing = []
     for label, response in sampled:
         value = response.headers.get("X-Content-Type-Options")
-        evidence.append(_evidence(label, response, x_content_type_options=value))
+        evidence.append(observed(response, label, x_content_type_options=value))
         if (value or "").strip().lower() != "nosniff":
             missing.append(f"{label} ({response.status_code})")
     assert not missing, "responses without X-Content-Type-Options: nosniff: " + "; ".join(missing)
@@ -380,7 +372,7 @@ def test_cors_never_any_origin_with_credentials(api: ApiClient, evidence: list[d
         origin = response.headers.get("Access-Control-Allow-Origin")
         credentials = (response.headers.get("Access-Control-Allow-Credentials") or "").strip().lower() == "true"
         evidence.append(
-            _evidence(label, response, origin_sent=PROBE_ORIGIN, allow_origin=origin, allow_credentials=credentials)
+            observed(response, label, origin_sent=PROBE_ORIGIN, allow_origin=origin, allow_credentials=credentials)
         )
         offered = offered or origin is not None
         if credentials and origin is not None and origin.strip() in ("*", PROBE_ORIGIN, "null"):
