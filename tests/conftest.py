@@ -1,12 +1,13 @@
 """Shared fixtures: reference suppliers on loopback and a way to run the real CLI."""
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -14,6 +15,14 @@ from conformance.demo import RunningSupplier, serve
 
 SEED = 20261125
 EXAMPLES = "10"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(reason: str, how: str) -> NoReturn:
+    """Skip on a laptop; fail in CI, where every test must run (`how`: what sets the missing part up)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI is set: this test must run; {how})")
+    pytest.skip(f"{reason}; {how}")
 
 
 @dataclass

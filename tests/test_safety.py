@@ -42,10 +42,10 @@ def test_hostile_supplier_run_completes_names_each_problem_and_stays_on_loopback
         )
         elapsed = time.monotonic() - started
         stolen = list(hostile.elsewhere.hits)
-    assert result.code in (0, 1), result.stderr[-2000:]
+    assert result.code == 1, result.stderr[-2000:]  # its defects fail EXP-03..06 at least
+    assert result.results["verdict"] != "conformant"
     assert elapsed < 40 + 20, "the run must stop within its time limit (plus start-up and reporting)"
     assert stolen == [], "nothing may be sent to the other host"
-    problems = json.dumps(result.results)
     for operation, sign in [
         ("GET /slow", "timed out"),
         ("GET /endless", "larger than"),
@@ -58,7 +58,6 @@ def test_hostile_supplier_run_completes_names_each_problem_and_stays_on_loopback
     assert "GET /node" not in " ".join(result.results["fuzzing"]["errors"]), "recursive schemas are legitimate"
     peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     assert peak_mb < 600, f"peak memory {peak_mb:.0f} MB: response bodies must not be buffered past the cap"
-    assert problems
 
 
 def _lines(result: CliRun) -> list[str]:
@@ -147,9 +146,8 @@ def test_a_unique_secret_never_appears_in_any_output(tmp_path: Path, monkeypatch
         assert secret not in path.read_text("utf-8", errors="replace"), path.name
         assert from_env not in path.read_text("utf-8", errors="replace"), path.name
         assert supplier.token not in path.read_text("utf-8", errors="replace"), path.name
-    assert "[REDACTED]" in (tmp_path / "results.json").read_text("utf-8") or "[Filtered]" in (
-        tmp_path / "results.json"
-    ).read_text("utf-8")
+    record = (tmp_path / "results.json").read_text("utf-8")
+    assert "X-Council-Api-Key: [Filtered]" in record, "a reproduction says where a credential goes, without it"
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
