@@ -133,10 +133,12 @@ def _leaves(error: ValidationError) -> Iterator[DocumentProblem]:
             if name not in instance and repr(name) in error.message:
                 yield problem_at([*parts, name], "is required but missing")
                 return
-    if error.validator == "additionalProperties" and isinstance(instance, dict):
-        unexpected = _unexpected_fields(instance, error.schema)
+    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(instance, dict):
+        # jsonschema names each unexpected field in its message, quoted as Python quotes it
+        unexpected = [str(name) for name in instance if repr(name) in error.message]
         if unexpected:
-            extensions = "^x-" in (error.schema.get("patternProperties") or {})
+            patterns = error.schema.get("patternProperties") or {}
+            extensions = error.validator == "unevaluatedProperties" or "^x-" in patterns
             hint = " (extensions must start with 'x-')" if extensions else ""
             for name in unexpected:
                 yield problem_at([*parts, name], f"{name!r} is not a field of this object{hint}")
@@ -159,16 +161,6 @@ def _meant_branch(error: ValidationError) -> list[ValidationError]:
     best = min(candidates, key=len)
     specific = [e for e in best if not (e.validator == "oneOf" and not e.context)]
     return specific or best
-
-
-def _unexpected_fields(instance: dict[Any, Any], schema: dict[str, Any]) -> list[str]:
-    allowed = schema.get("properties") or {}
-    patterns = schema.get("patternProperties") or {}
-    return [
-        str(name)
-        for name in instance
-        if name not in allowed and not any(re.search(pattern, str(name)) for pattern in patterns)
-    ]
 
 
 # --- semantic errors, placed -----------------------------------------------------------------------

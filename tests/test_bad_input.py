@@ -170,5 +170,17 @@ def test_invalid_document_through_plain_pytest(tmp_path: Path) -> None:
     assert {"$.info.title", "$.tags[0].name", "$.paths['/health'].get.responses['200'].description"} <= located
 
 
+def test_invalid_document_leaves_a_run_without_exp01_incomplete(tmp_path: Path) -> None:
+    """The problems must not vanish from the record because the profile that lists them was not selected."""
+    with serve("invalid-document") as supplier:
+        args = ["run", *supplier.harness_args(), "--profile", "network-integration", "--max-examples", "3"]
+        result = run_cli(args, tmp_path)
+    assert result.code == 1, result.stderr[-2000:]
+    assert set(result.outcomes().values()) == {"pass"}
+    assert result.results["run"]["complete"] is False
+    assert "EXP-01" in result.results["run"]["incomplete_reason"]
+    assert result.results["verdict"] == "incomplete"
+
+
 def requirement(results: dict, rid: str) -> dict:
     return next(r for p in results["profiles"] for r in p["requirements"] if r["id"] == rid)
