@@ -180,7 +180,10 @@ def load_spec(
     def load_external(uri: str) -> dict[str, Any]:
         # Credentials go only where the spec itself came from.
         same_origin = url is not None and urlsplit(uri).scheme in ("http", "https") and origin_of(uri) == policy.origin
-        return parse(fetch(uri, headers if same_origin else None, verify)[0], uri)
+        try:
+            return parse(fetch(uri, headers if same_origin else None, verify)[0], uri)
+        except CertificateNotVerified as exc:  # a referenced host's certificate says nothing about the API's
+            raise SpecError(str(exc)) from None
 
     external = bundle_external_refs(document, url or str(Path(source).resolve()), policy, load_external)
     return LoadedSpec(

@@ -133,6 +133,17 @@ def test_other_flavours_locate_their_errors_too(document: dict, flavour: str) ->
     }
 
 
+def test_no_problem_is_dropped_however_many() -> None:
+    document = copy.deepcopy(build_document())
+    operations = [op for item in document["paths"].values() for op in item.values() if isinstance(op, dict)]
+    responses = [response for op in operations for response in op["responses"].values()]
+    for response in responses:
+        response.pop("description", None)  # some response objects are shared between operations
+    problems = document_problems(document, "openapi-3.0")
+    assert len(responses) > 20 and len(problems) == len({p.json_path for p in problems}) == len(responses)
+    assert all(p.json_path.endswith(".description") and p.operation for p in problems)
+
+
 def test_valid_documents_have_no_problems() -> None:
     sound = [document_for(name) for name in VARIANTS if name != "invalid-document"]
     for document in [*sound, planning_document(), SWAGGER_2]:

@@ -9,8 +9,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance.demo import serve
 from conformance.errors import SpecError
-from conformance.spec import load_spec, parse
+from conformance.spec import CertificateNotVerified, load_spec, parse
 from conformance.validation import DocumentProblem
 from tests.static_server import Canned, serve_static
 
@@ -90,6 +91,21 @@ def test_allowed_ref_host_is_fetched() -> None:
         with serve_static({"/openapi.json": as_json(document)}) as base:
             spec = load_spec(f"{base}/openapi.json", allow_ref_hosts=frozenset({"127.0.0.2"}))
     assert spec.external_refs == (f"{other}/shared.json",)
+
+
+def test_a_referenced_document_behind_a_bad_certificate_is_unusable_not_a_certificate_finding() -> None:
+    """Only the API's own certificate is NET-04's business; a $ref's host failing verification stops the run."""
+    with serve("wrong-host-certificate") as elsewhere:
+        document = json.loads(json.dumps(MINIMAL))
+        document["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+            "$ref": elsewhere.spec_url
+        }
+        with (
+            serve_static({"/openapi.json": as_json(document)}) as base,
+            pytest.raises(SpecError, match="does not verify") as refused,
+        ):
+            load_spec(f"{base}/openapi.json", verify=elsewhere.ca_bundle, allow_ref_hosts=frozenset({"127.0.0.1"}))
+    assert not isinstance(refused.value, CertificateNotVerified)
 
 
 def test_remote_document_may_not_read_local_files(tmp_path: Path) -> None:
