@@ -13,7 +13,7 @@ from typing import Any
 
 from conformance.catalogue import Level, Requirement, Source
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: target.spec_sha256 and spec_format are null for a document not read
 OMIT_WHEN_EMPTY = {"omit_when_empty": True}  # field metadata: leave the key out of the JSON when None or ""
 
 
@@ -114,8 +114,8 @@ class ImageInfo:
 @dataclass(frozen=True)
 class TargetInfo:
     spec: str
-    spec_sha256: str
-    spec_format: str
+    spec_sha256: str | None  # None: the document could not be read (its host's certificate does not verify)
+    spec_format: str | None
     base_url: str
     tls_verification: TlsVerification
     api_title: str

@@ -60,7 +60,7 @@ def bundle_external_refs(document: dict[str, Any], base: str, policy: RefPolicy,
     queue: list[tuple[Any, str, str]] = [(document, base, "")]
     while queue:
         root, doc_base, prefix = queue.pop()
-        for node in _ref_holders(root):
+        for _, node in _ref_holders(root):
             ref = node["$ref"]
             target, fragment = urldefrag(ref)
             if not target:
@@ -78,11 +78,15 @@ def bundle_external_refs(document: dict[str, Any], base: str, policy: RefPolicy,
             node["$ref"] = f"#/{BUNDLE_KEY}/{index[uri]}{fragment}"
     if bundled:
         document[BUNDLE_KEY] = bundled
-    unresolved = sorted({n["$ref"] for n in _ref_holders(document) if not _resolves(document, n["$ref"])})
-    if unresolved:
-        shown = ", ".join(unresolved[:5]) + (f" and {len(unresolved) - 5} more" if len(unresolved) > 5 else "")
-        raise SpecError(f"the document has $refs that point nowhere: {shown}")
     return list(index)
+
+
+def dangling_refs(document: dict[str, Any]) -> list[tuple[list[Any], str]]:
+    """Where each `$ref` that points nowhere in the (bundled) document is, and what it says."""
+    return sorted(
+        ((parts, node["$ref"]) for parts, node in _ref_holders(document) if not _resolves(document, node["$ref"])),
+        key=lambda found: [str(part) for part in found[0]],
+    )
 
 
 def _absolute(target: str, doc_base: str) -> str:
@@ -93,20 +97,22 @@ def _absolute(target: str, doc_base: str) -> str:
     return str((Path(doc_base).parent / target).resolve())
 
 
-def _ref_holders(root: Any) -> list[dict[str, Any]]:
-    """Every mapping with a string `$ref`, visiting shared nodes once."""
-    found, seen, stack = [], set(), [root]
+def _ref_holders(root: Any) -> list[tuple[list[Any], dict[str, Any]]]:
+    """Every mapping with a string `$ref`, with the path to it, visiting shared nodes once."""
+    found: list[tuple[list[Any], dict[str, Any]]] = []
+    seen: set[int] = set()
+    stack: list[tuple[list[Any], Any]] = [([], root)]
     while stack:
-        node = stack.pop()
+        parts, node = stack.pop()
         if id(node) in seen or not isinstance(node, dict | list):
             continue
         seen.add(id(node))
         if isinstance(node, dict):
             if isinstance(node.get("$ref"), str):
-                found.append(node)
-            stack.extend(node.values())
+                found.append((parts, node))
+            stack.extend(([*parts, key], value) for key, value in node.items())
         else:
-            stack.extend(node)
+            stack.extend(([*parts, index], value) for index, value in enumerate(node))
     return found
 
 

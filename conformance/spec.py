@@ -1,7 +1,12 @@
-"""Fetch, size-cap, parse, validate and fingerprint a supplier's OpenAPI document."""
+"""Fetch, size-cap, parse, validate and fingerprint a supplier's OpenAPI document.
+
+What is hostile (bombs, absurd nesting, size), unreachable or not OpenAPI at all is refused (SpecError, exit 2).
+What is merely invalid is loaded with every problem located, for EXP-01 to report while the rest is tested.
+"""
 
 import hashlib
 import json
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,8 +14,6 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import yaml
-from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from conformance.document_limits import DocumentTooComplex, check_document_shape
 from conformance.errors import SpecError, UsageError
@@ -25,18 +28,22 @@ from conformance.http import (
     read_response_capped,
 )
 from conformance.refs import RefPolicy, bundle_external_refs
+from conformance.validation import DocumentProblem, document_problems
 
 MAX_SPEC_BYTES = 10 * 1024 * 1024
-VALIDATORS = {
-    "swagger-2.0": OpenAPIV2SpecValidator,
-    "openapi-3.0": OpenAPIV30SpecValidator,
-    "openapi-3.1": OpenAPIV31SpecValidator,
-}
+
+
+class CertificateNotVerified(SpecError):
+    """The document's host presented a certificate that does not verify: nothing was sent over it."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot fetch the OpenAPI document {url}: its TLS certificate does not verify ({reason})")
+        self.url = url
 
 
 @dataclass(frozen=True)
 class LoadedSpec:
-    """A validated OpenAPI document and where it came from."""
+    """An OpenAPI document, where it came from, and every place it breaks its OpenAPI schema."""
 
     source: str
     raw: bytes
@@ -44,10 +51,19 @@ class LoadedSpec:
     flavour: str
     url: str | None
     external_refs: tuple[str, ...] = ()
+    problems: tuple[DocumentProblem, ...] = ()  # empty for a valid document
+    # Why the document could not be read (its host's certificate does not verify); then it is empty.
+    unread_reason: str = ""
+
+    @classmethod
+    def unread(cls, source: str, url: str, reason: str) -> "LoadedSpec":
+        """The document we were pointed at but could not read: its URL, no bytes, no digest."""
+        return cls(source=source, raw=b"", document={}, flavour="", url=url, unread_reason=reason)
 
     @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+    def sha256(self) -> str | None:
+        """The digest of the bytes tested; None when the document could not be read."""
+        return None if self.unread_reason else hashlib.sha256(self.raw).hexdigest()
 
     @property
     def name(self) -> str:
@@ -85,6 +101,9 @@ def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
     except RedirectRefused as exc:
         raise SpecError(str(exc)) from None
     except requests.exceptions.SSLError as exc:
+        refusal = _certificate_refusal(exc)
+        if refusal is not None:
+            raise CertificateNotVerified(url, refusal.verify_message or str(refusal)) from exc
         raise SpecError(f"cannot fetch the OpenAPI document {url}: TLS failed ({innermost_reason(exc)})") from exc
     except requests.exceptions.ConnectionError as exc:
         raise SpecError(
@@ -94,6 +113,14 @@ def _fetch_url(url: str, headers: dict[str, str], verify: bool | str) -> bytes:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: no answer within {FETCH_TIMEOUT:.0f} s") from exc
     except requests.exceptions.RequestException as exc:
         raise SpecError(f"cannot fetch the OpenAPI document {url}: {innermost_reason(exc)}") from exc
+
+
+def _certificate_refusal(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate verification error that requests wraps several layers deep, if that is what failed."""
+    current: BaseException | None = exc
+    while current is not None and not isinstance(current, ssl.SSLCertVerificationError):
+        current = current.__context__ if current.__context__ is not current else None
+    return current
 
 
 def parse(raw: bytes, source: str) -> dict[str, Any]:
@@ -137,26 +164,13 @@ def flavour_of(document: dict[str, Any], source: str) -> str:
     raise SpecError(f"{source} is not an OpenAPI document: it has no top-level 'openapi' or 'swagger' field")
 
 
-def validate_document(document: dict[str, Any], flavour: str, source: str) -> None:
-    """Raise SpecError naming the first place the document breaks its OpenAPI schema."""
-    validator = VALIDATORS[flavour](document)
-    try:
-        validator.validate()
-    except OpenAPIValidationError as exc:
-        where = exc.json_path if getattr(exc, "json_path", None) else "$"
-        reason = str(exc.message).split("\n")[0]
-        raise SpecError(f"{source} is not a valid {flavour} document: at {where}: {reason}") from exc
-    except (ValueError, LookupError, OSError) as exc:
-        raise SpecError(f"{source} could not be validated: {innermost_reason(exc)}") from exc
-
-
 def load_spec(
     source: str,
     headers: dict[str, str] | None = None,
     verify: bool | str = True,
     allow_ref_hosts: frozenset[str] = frozenset(),
 ) -> LoadedSpec:
-    """Everything the run needs to know about the document, or a SpecError that says what is wrong."""
+    """Everything the run needs to know about the document, its problems included; SpecError when unusable."""
     raw, url = fetch(source, headers, verify)
     label = url or source
     document = parse(raw, label)
@@ -166,12 +180,20 @@ def load_spec(
     def load_external(uri: str) -> dict[str, Any]:
         # Credentials go only where the spec itself came from.
         same_origin = url is not None and urlsplit(uri).scheme in ("http", "https") and origin_of(uri) == policy.origin
-        return parse(fetch(uri, headers if same_origin else None, verify)[0], uri)
+        try:
+            return parse(fetch(uri, headers if same_origin else None, verify)[0], uri)
+        except CertificateNotVerified as exc:  # a referenced host's certificate says nothing about the API's
+            raise SpecError(str(exc)) from None
 
     external = bundle_external_refs(document, url or str(Path(source).resolve()), policy, load_external)
-    validate_document(document, flavour, label)
     return LoadedSpec(
-        source=source, raw=raw, document=document, flavour=flavour, url=url, external_refs=tuple(external)
+        source=source,
+        raw=raw,
+        document=document,
+        flavour=flavour,
+        url=url,
+        external_refs=tuple(external),
+        problems=tuple(document_problems(document, flavour)),
     )
 
 
@@ -197,16 +219,24 @@ def resolve_base_url(spec: LoadedSpec, override: str | None) -> str:
 
 
 def declared_server(document: dict[str, Any]) -> str | None:
+    """The first server the document names, read defensively: an invalid document still gets this far."""
     if "swagger" in document:
         host = document.get("host")
-        if not host:
-            return document.get("basePath") or None
-        scheme = (document.get("schemes") or ["https"])[0]
-        return f"{scheme}://{host}{document.get('basePath', '')}"
-    servers = document.get("servers") or []
-    if not servers or not isinstance(servers[0], dict) or not servers[0].get("url"):
+        base_path = document.get("basePath")
+        base_path = base_path if isinstance(base_path, str) else ""
+        if not host or not isinstance(host, str):
+            return base_path or None
+        schemes = document.get("schemes")
+        scheme = schemes[0] if isinstance(schemes, list) and schemes and isinstance(schemes[0], str) else "https"
+        return f"{scheme}://{host}{base_path}"
+    servers = document.get("servers")
+    if not isinstance(servers, list) or not servers or not isinstance(servers[0], dict):
         return None
-    url = str(servers[0]["url"])
-    for name, variable in (servers[0].get("variables") or {}).items():
-        url = url.replace("{" + name + "}", str(variable.get("default", "")))
+    url = servers[0].get("url")
+    if not url or not isinstance(url, str):
+        return None
+    variables = servers[0].get("variables")
+    for name, variable in (variables if isinstance(variables, dict) else {}).items():
+        default = variable.get("default", "") if isinstance(variable, dict) else ""
+        url = url.replace("{" + str(name) + "}", str(default))
     return url

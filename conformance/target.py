@@ -18,6 +18,9 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     # True, or the path of a CA bundle to trust; False only with --insecure, which can never certify.
     verify: bool | str = True
+    # Why the API's certificate failed verification before anything was sent to it; then NET-04 fails with
+    # this and nothing else is sent to the API ("" when it verified, or was not checked).
+    certificate_refused: str = ""
 
     @property
     def insecure(self) -> bool:

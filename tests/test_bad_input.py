@@ -1,6 +1,8 @@
-"""Every unusable target or argument gives a one-line message and exit code 2, never a traceback."""
+"""Every unusable target or argument gives a one-line message and exit code 2, never a traceback; what is
+wrong with the supplier (an invalid document) is a report instead, with exit code 1."""
 
 import json
+import re
 import socket
 from pathlib import Path
 
@@ -8,8 +10,11 @@ import pytest
 
 from conformance.demo import serve
 from conformance.demo.openapi import build_document
-from tests.conftest import file_spec_args, run_cli
+from tests.conftest import file_spec_args, run_cli, run_plain_pytest
+from tests.invalid_documents import MANY_ERRORS_AT, many_errors
 from tests.static_server import Canned, serve_static
+
+OUTPUTS = ("results.json", "junit.xml", "report.html")
 
 
 def unused_port() -> int:
@@ -47,12 +52,11 @@ def test_document_that_is_not_openapi(tmp_path: Path) -> None:
     assert_unusable(["run", "--spec", str(path)], tmp_path, "it has no top-level 'openapi' or 'swagger' field")
 
 
-def test_invalid_document_says_where(tmp_path: Path) -> None:
-    document = build_document()
-    del document["info"]["title"]
-    path = tmp_path / "broken.json"
-    path.write_text(json.dumps(document))
-    assert_unusable(["run", "--spec", str(path)], tmp_path, 'at $.info: "title" is a required property')
+def test_https_to_a_server_that_speaks_no_tls_is_unusable(tmp_path: Path) -> None:
+    """A TLS failure that is not a certificate's verdict says nothing about the supplier: exit 2."""
+    with serve("conformant", https=False) as supplier:
+        url = supplier.spec_url.replace("http://", "https://")
+        assert_unusable(["run", "--spec", url], tmp_path, "TLS failed")
 
 
 def test_missing_spec_file(tmp_path: Path) -> None:
@@ -126,3 +130,57 @@ def test_target_down_mid_run_ends_as_error_with_report(tmp_path: Path) -> None:
     assert result.results["fuzzing"]["errors"]
     assert (tmp_path / "out" / "report.html").exists()
     assert result.results["verdict"] == "incomplete"
+
+
+# --- an invalid document is a finding about the supplier: EXP-01 fails with every problem located ----------
+
+
+def test_invalid_document_is_a_report_with_every_problem_located(tmp_path: Path) -> None:
+    with serve("conformant") as supplier:
+        path = tmp_path / "openapi.json"
+        path.write_text(json.dumps(many_errors()))
+        result = run_cli(file_spec_args(supplier, path, "--max-examples", "3", "--seed", "1"), tmp_path / "out")
+    assert result.code == 1, result.stderr[-2000:]
+    assert all((result.out / name).is_file() for name in OUTPUTS)
+    exp01 = requirement(result.results, "EXP-01")
+    assert exp01["outcome"] == "fail"
+    located = {(item["operation"], item["json_path"]) for item in exp01["evidence"] if "json_path" in item}
+    assert located == set(MANY_ERRORS_AT)
+    for operation, json_path in MANY_ERRORS_AT:
+        assert f"{operation} at {json_path}: ".lstrip() in exp01["reason"], json_path
+    assert "8 problem(s)" in exp01["reason"]
+    assert "EXP-01" in (result.out / "junit.xml").read_text("utf-8")
+    # What the engine can load is still fuzzed; what it cannot is named per operation.
+    fuzzed = {m[1] for m in re.finditer(r"fuzzing \[\w+\] (\w+ \S+): ([1-9]\d*) cases", result.stderr)}
+    assert {"GET /health", "GET /cases", "GET /cases/{caseId}", "DELETE /cases/{caseId}"} <= fuzzed
+    errors = " ".join(result.results["fuzzing"]["errors"])
+    assert "POST /cases" in errors and "PUT /cases/{caseId}" in errors
+
+
+def test_invalid_document_through_plain_pytest(tmp_path: Path) -> None:
+    """A supplier's own CI gets the same report: EXP-01 fails alone, with each problem located."""
+    with serve("invalid-document") as supplier:
+        proc = run_plain_pytest(supplier, tmp_path / "out", tmp_path)
+    assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert all((tmp_path / "out" / name).is_file() for name in OUTPUTS)
+    results = json.loads((tmp_path / "out" / "results.json").read_text("utf-8"))
+    outcomes = {r["id"]: r["outcome"] for p in results["profiles"] for r in p["requirements"]}
+    assert {rid for rid, outcome in outcomes.items() if outcome != "pass"} == {"EXP-01"}
+    located = {item.get("json_path") for item in requirement(results, "EXP-01")["evidence"]}
+    assert {"$.info.title", "$.tags[0].name", "$.paths['/health'].get.responses['200'].description"} <= located
+
+
+def test_invalid_document_leaves_a_run_without_exp01_incomplete(tmp_path: Path) -> None:
+    """The problems must not vanish from the record because the profile that lists them was not selected."""
+    with serve("invalid-document") as supplier:
+        args = ["run", *supplier.harness_args(), "--profile", "network-integration", "--max-examples", "3"]
+        result = run_cli(args, tmp_path)
+    assert result.code == 1, result.stderr[-2000:]
+    assert set(result.outcomes().values()) == {"pass"}
+    assert result.results["run"]["complete"] is False
+    assert "EXP-01" in result.results["run"]["incomplete_reason"]
+    assert result.results["verdict"] == "incomplete"
+
+
+def requirement(results: dict, rid: str) -> dict:
+    return next(r for p in results["profiles"] for r in p["requirements"] if r["id"] == rid)

@@ -10,14 +10,19 @@ import json
 import ssl
 from pathlib import Path
 
+import jsonschema
 import pytest
 import requests
 
 from conformance.catalogue import load_profiles
 from conformance.checks.kit.probes import Endpoint, Probe, check_certificate, probe_plain_http, probe_tls_version
-from conformance.demo import VARIANTS, serve, tls
+from conformance.demo import VARIANTS, RunningSupplier, serve, tls
+from conformance.demo.openapi import document_for
 from conformance.observations import banner_leaks, find_leaks, hsts_max_age, tells_when_to_retry, valid_retry_after
-from tests.conftest import run_cli, supplier_args
+from conformance.record import RunRecord
+from conformance.schemas_loader import load_schema
+from conformance.trust.certificate import certification_failures
+from tests.conftest import file_spec_args, run_cli, run_plain_pytest, supplier_args
 
 NET_ONLY = ("--profile", "network-integration")
 
@@ -163,31 +168,78 @@ def test_wrong_host_certificate_with_insecure_ends_as_error_not_pass(tmp_path: P
     assert {rid for rid, o in outcomes.items() if o != "pass"} == {"NET-04"}
 
 
-def test_wrong_host_certificate_fails_net04_when_verified(tmp_path: Path) -> None:
-    """The spec cannot be fetched over the bad certificate, so it is given as a file with --base-url."""
+def test_wrong_host_certificate_with_a_local_spec_fails_net04_and_sends_nothing_else(tmp_path: Path) -> None:
+    """The spec is a file, so the API's certificate is the first thing met: nothing else is sent to it."""
     with serve("wrong-host-certificate") as supplier:
-        document = requests.get(supplier.spec_url, verify=False, timeout=5).json()
         spec = tmp_path / "openapi.json"
-        spec.write_text(json.dumps(document), "utf-8")
-        args = [
-            "run",
-            "--spec",
-            str(spec),
-            "--base-url",
-            supplier.base + "/v1",
-            "--ca-bundle",
-            supplier.ca_bundle,
-            "--header",
-            f"Authorization: Bearer {supplier.token}",
-            "--max-examples",
-            "2",
-            *NET_ONLY,
-        ]
-        result = run_cli(args, tmp_path / "out")
-    assert result.code == 1
-    reasons = {r["id"]: (r["outcome"], r["reason"]) for p in result.results["profiles"] for r in p["requirements"]}
-    assert reasons["NET-04"][0] == "fail"
-    assert "mismatch" in reasons["NET-04"][1].lower()
+        spec.write_text(json.dumps(document_for("wrong-host-certificate")), "utf-8")
+        connections = counted_connections(supplier)
+        result = run_cli(file_spec_args(supplier, spec, "--max-examples", "2"), tmp_path / "out")
+    assert_certificate_report(result.code, result.out)
+    assert len(connections) == 1, "one handshake to verify the certificate, then nothing"
+    assert result.results["target"]["spec_sha256"] is not None  # the document was read: it names what was tested
+
+
+def test_wrong_host_certificate_serving_its_own_spec_is_a_report_that_never_certifies(tmp_path: Path) -> None:
+    """The document cannot be read over that certificate: the record names it by URL, with no digest."""
+    with serve("wrong-host-certificate") as supplier:
+        connections = counted_connections(supplier)
+        result = run_cli(supplier_args(supplier), tmp_path)
+    assert_certificate_report(result.code, result.out)
+    assert len(connections) == 2, "the document's fetch and the API's certificate: each ends at the handshake"
+    target = result.results["target"]
+    assert target["spec"] == supplier.spec_url
+    assert target["spec_sha256"] is None and target["spec_format"] is None
+    assert "none: the document could not be read" in (tmp_path / "report.html").read_text("utf-8")
+    failures = certification_failures(RunRecord.from_json(result.results))
+    assert any("could not be read" in failure for failure in failures)
+
+
+def test_wrong_host_certificate_through_plain_pytest(tmp_path: Path) -> None:
+    with serve("wrong-host-certificate") as supplier:
+        proc = run_plain_pytest(supplier, tmp_path / "out", tmp_path)
+    assert_certificate_report(proc.returncode, tmp_path / "out")
+
+
+def test_a_bad_certificate_on_another_host_than_the_api_is_unusable(tmp_path: Path) -> None:
+    """The document's host fails verification but the API's does not: that says nothing about NET-04."""
+    with serve("wrong-host-certificate") as documents, serve("conformant") as api:
+        args = ["run", "--spec", documents.spec_url, "--base-url", api.base + "/v1", "--ca-bundle", api.ca_bundle]
+        result = run_cli(args, tmp_path)
+    assert result.code == 2, result.stdout + result.stderr
+    assert "its TLS certificate does not verify" in result.stderr
+    assert not (tmp_path / "results.json").exists()
+
+
+def counted_connections(supplier: RunningSupplier) -> list[object]:
+    """Every connection the supplier accepts from now on (TLS probes and plain HTTP included)."""
+    accepted: list[object] = []
+    accept = supplier.server.get_request
+
+    def counting() -> tuple[object, object]:
+        connection = accept()
+        accepted.append(connection[1])
+        return connection
+
+    supplier.server.get_request = counting  # type: ignore[method-assign]
+    return accepted
+
+
+def assert_certificate_report(code: int, out: Path) -> None:
+    """NET-04 fails with the verification error as evidence; everything else is "not tested"; exit 1."""
+    assert code == 1
+    assert all((out / name).is_file() for name in ("results.json", "junit.xml", "report.html"))
+    results = json.loads((out / "results.json").read_text("utf-8"))
+    jsonschema.validate(results, load_schema("results"))
+    requirements = {r["id"]: r for p in results["profiles"] for r in p["requirements"]}
+    net04 = requirements.pop("NET-04")
+    assert net04["outcome"] == "fail" and "mismatch" in net04["reason"].lower()
+    assert net04["evidence"] and net04["evidence"][0]["verified"] is False
+    assert "mismatch" in net04["evidence"][0]["detail"].lower()
+    assert {r["outcome"] for r in requirements.values()} == {"error"}
+    assert all(r["reason"].startswith("not tested: ") and "NET-04" in r["reason"] for r in requirements.values())
+    assert results["run"]["complete"] is False and results["verdict"] == "not-conformant"
+    assert results["fuzzing"]["ran"] is False
 
 
 # --- the variant catalogue ------------------------------------------------------------------------
@@ -199,10 +251,10 @@ def test_every_net_requirement_has_a_defective_variant() -> None:
     assert net <= violated, f"NET requirements without a defective variant: {sorted(net - violated)}"
 
 
-def test_only_the_wrong_host_variant_is_kept_out_of_the_matrix() -> None:
-    """Variants the end-to-end matrix skips must be covered here; today that is the wrong-host certificate."""
-    excluded = {name for name, v in VARIANTS.items() if v.matrix_exclusion}
-    assert excluded == {"wrong-host-certificate"}
+def test_the_wrong_host_certificate_is_in_the_matrix_with_nothing_else_testable() -> None:
+    """A certificate that does not verify is a report now, so the end-to-end matrix runs that variant too."""
+    assert not VARIANTS["wrong-host-certificate"].matrix_exclusion
+    assert {name for name, v in VARIANTS.items() if v.nothing_else_testable} == {"wrong-host-certificate"}
 
 
 # --- what responses give away ---------------------------------------------------------------------

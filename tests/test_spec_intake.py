@@ -9,8 +9,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conformance.demo import serve
 from conformance.errors import SpecError
-from conformance.spec import load_spec, parse
+from conformance.spec import CertificateNotVerified, load_spec, parse
+from conformance.validation import DocumentProblem
 from tests.static_server import Canned, serve_static
 
 MINIMAL = {
@@ -91,6 +93,21 @@ def test_allowed_ref_host_is_fetched() -> None:
     assert spec.external_refs == (f"{other}/shared.json",)
 
 
+def test_a_referenced_document_behind_a_bad_certificate_is_unusable_not_a_certificate_finding() -> None:
+    """Only the API's own certificate is NET-04's business; a $ref's host failing verification stops the run."""
+    with serve("wrong-host-certificate") as elsewhere:
+        document = json.loads(json.dumps(MINIMAL))
+        document["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
+            "$ref": elsewhere.spec_url
+        }
+        with (
+            serve_static({"/openapi.json": as_json(document)}) as base,
+            pytest.raises(SpecError, match="does not verify") as refused,
+        ):
+            load_spec(f"{base}/openapi.json", verify=elsewhere.ca_bundle, allow_ref_hosts=frozenset({"127.0.0.1"}))
+    assert not isinstance(refused.value, CertificateNotVerified)
+
+
 def test_remote_document_may_not_read_local_files(tmp_path: Path) -> None:
     secret = tmp_path / "secret.json"
     secret.write_text(json.dumps({"Thing": {"type": "string"}}))
@@ -112,16 +129,20 @@ def test_local_document_may_use_relative_file_refs(tmp_path: Path) -> None:
     assert spec.external_refs == (str(tmp_path / "shared.json"),)
 
 
-def test_unresolvable_refs_are_named() -> None:
+def test_unresolvable_refs_are_located_problems_not_refusals() -> None:
     document = json.loads(json.dumps(MINIMAL))
     document["paths"]["/a"]["get"]["responses"]["200"]["content"]["application/json"]["schema"] = {
         "$ref": "#/components/schemas/Missing"
     }
-    with (
-        serve_static({"/openapi.json": as_json(document)}) as base,
-        pytest.raises(SpecError, match="#/components/schemas/Missing"),
-    ):
-        load_spec(f"{base}/openapi.json")
+    with serve_static({"/openapi.json": as_json(document)}) as base:
+        spec = load_spec(f"{base}/openapi.json")
+    assert spec.problems == (
+        DocumentProblem(
+            "$.paths['/a'].get.responses['200'].content['application/json'].schema",
+            "$ref '#/components/schemas/Missing' points nowhere",
+            "GET /a",
+        ),
+    )
 
 
 def test_redirect_to_another_host_is_not_followed() -> None:
@@ -161,6 +182,10 @@ def test_loader_gives_only_clean_errors(raw: bytes, tmp_path_factory: pytest.Tem
     path = tmp_path_factory.mktemp("doc") / "spec.json"
     path.write_bytes(raw)
     try:
-        load_spec(str(path))
+        spec = load_spec(str(path))
     except SpecError as exc:
         assert str(exc) and "\n" not in str(exc).split(";")[0]
+        return
+    for problem in spec.problems:  # an invalid document is loaded: every problem has a place and a message
+        assert problem.json_path.startswith("$") and problem.json_path != "$", problem
+        assert problem.message.strip() and "\n" not in problem.message, problem

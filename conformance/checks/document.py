@@ -4,16 +4,29 @@ from typing import Any
 
 import pytest
 
+from conformance.checks.kit.outcomes import listed
 from conformance.target import Target
 
 
 @pytest.mark.requirement("EXP-01")
 def test_described_by_openapi_3(target: Target, evidence: list[dict[str, Any]]) -> None:
-    evidence.append({"spec_format": target.spec.flavour, "spec_sha256": target.spec.sha256})
-    assert target.spec.flavour.startswith("openapi-3"), (
-        f"the API is described in {target.spec.flavour}; publish an OpenAPI 3.0 or 3.1 document "
-        "(tools such as swagger2openapi convert Swagger 2.0)"
-    )
+    """Fails with every place the document breaks its schema: the supplier fixes them all in one go."""
+    spec = target.spec
+    problems = spec.problems
+    evidence.append({"spec_format": spec.flavour, "spec_sha256": spec.sha256, "problems": len(problems)})
+    evidence.extend(problem.as_evidence() for problem in problems)
+    failures = []
+    if not spec.flavour.startswith("openapi-3"):
+        failures.append(
+            f"the API is described in {spec.flavour}; publish an OpenAPI 3.0 or 3.1 document "
+            "(tools such as swagger2openapi convert Swagger 2.0)"
+        )
+    if problems:
+        failures.append(
+            f"the document is not a valid {spec.flavour} document: {len(problems)} problem(s), each in the "
+            f"evidence: {listed([str(problem) for problem in problems])}"
+        )
+    assert not failures, "; ".join(failures)
 
 
 @pytest.mark.requirement("EXP-02")

@@ -155,8 +155,12 @@ def test_certificate_valid_for_host(target: Target, evidence: list[dict[str, Any
             "without --insecure (with --ca-bundle FILE for a private CA)"
         )
     trusted = "the CA bundle given with --ca-bundle" if isinstance(target.verify, str) else "the public CA bundle"
+    seen = {"host": endpoint.host, "port": endpoint.port, "trusted": trusted}
+    if target.certificate_refused:  # found before anything was sent; the rest of the run is not tested
+        evidence.append({**seen, "verified": False, "detail": target.certificate_refused})
+        raise AssertionError(f"{target.certificate_refused} (trusting {trusted}); nothing else was tested")
     result = check_certificate(endpoint.host, endpoint.port, target.verify)
-    evidence.append({"host": endpoint.host, "port": endpoint.port, "trusted": trusted, **result.certificate})
+    evidence.append({**seen, "verified": result.valid, "detail": result.detail, **result.certificate})
     if result.valid is None:
         raise Undecided(result.detail)
     assert result.valid, f"{result.detail} (trusting {trusted})"

@@ -4,17 +4,20 @@ It knows nothing of pytest. The plugin tells it what each check concluded (for `
 pytest alike); the run record is built here, once, when the run finishes, redacted, and written.
 """
 
+import dataclasses
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import schemathesis
 
 from conformance import __version__
 from conformance.catalogue import Profile, all_requirements, select_profiles
+from conformance.checks.kit.probes import Endpoint, check_certificate
 from conformance.container import RunningContainer, container_base_url
 from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing, summary_of
 from conformance.record import (
@@ -29,13 +32,17 @@ from conformance.record import (
 from conformance.render.reports import write_reports
 from conformance.run.settings import RunSettings
 from conformance.safety import Safety
-from conformance.spec import LoadedSpec, load_spec
+from conformance.spec import CertificateNotVerified, LoadedSpec, load_spec, resolve_base_url
 from conformance.target import Target, build_target, headers_from_environment, parse_headers, tls_verify
 from conformance.timestamps import utc_now
 from conformance.verdicts import ExitCode, exit_code, overall_verdict, profile_result
 
 Progress = Callable[[str], None]
 HARNESS_NAME = "procurement-conformance"
+# The requirement that reports the document's problems: a run without it must not pass over them.
+DOCUMENT_REQUIREMENT = "EXP-01"
+# The requirement that judges the API's certificate: when it does not verify, the only one tested.
+CERTIFICATE_REQUIREMENT = "NET-04"
 
 
 def silent(message: str) -> None:
@@ -94,20 +101,48 @@ class RunSession:
         return self.spec
 
     def prepare(self) -> None:
-        """Check the settings and load the target and the profiles; UsageError when any is unusable."""
+        """Check the settings and load the target and the profiles; UsageError when any is unusable.
+
+        An invalid document or a certificate that does not verify is no reason to stop: each is the answer
+        to a requirement (EXP-01, NET-04), and the run goes on to report it.
+        """
         self.settings.check()
         self.safety = self.settings.safety()
         self.profiles = select_profiles(self.settings.profiles)
-        spec = self.load_document()
-        base_url = self.settings.base_url
-        if base_url is None and self.container is not None:  # the document's servers name the supplier's host
-            base_url = container_base_url(self.container.origin, spec.document)
-        self.target = build_target(spec, base_url, self.headers(), self.verify())
+        try:
+            spec = self.load_document()
+        except CertificateNotVerified as refused:
+            self.target = self.unread_target(refused)
+        else:
+            base_url = self.settings.base_url
+            if base_url is None and self.container is not None:  # the document's servers name the supplier's host
+                base_url = container_base_url(self.container.origin, spec.document)
+            self.target = with_certificate_checked(build_target(spec, base_url, self.headers(), self.verify()))
         self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
 
+    def unread_target(self, refused: CertificateNotVerified) -> Target:
+        """The document's host failed certificate verification, so the document was not read (nor anything sent).
+
+        When that host is the API's (no --base-url, or one on the same host), the run reports the certificate
+        (NET-04) and nothing else; a certificate on another host says nothing about the API (exit 2).
+        """
+        spec = LoadedSpec.unread(self.settings.spec, refused.url, str(refused))
+        where = urlsplit(refused.url)
+        base_url = resolve_base_url(spec, self.settings.base_url or f"{where.scheme}://{where.netloc}")
+        target = with_certificate_checked(Target(spec, base_url, self.headers(), self.verify()))
+        if not target.certificate_refused:
+            raise refused
+        return target
+
     def wanted(self) -> set[str]:
-        """The requirement ids of the selected profiles: checks for others are deselected."""
-        return {r.id for p in self.profiles for r in p.requirements}
+        """The requirement ids of the selected profiles: checks for others are deselected.
+
+        Over a certificate that does not verify only the certificate is tested: nothing is sent to the API.
+        """
+        selected = {r.id for p in self.profiles for r in p.requirements}
+        if self.target is not None and self.target.certificate_refused:
+            return selected & {CERTIFICATE_REQUIREMENT}
+        return selected
 
     def fuzz_report(self) -> FuzzReport:
         """Fuzz once per run, however many profiles and requirements read the findings."""
@@ -139,13 +174,33 @@ class RunSession:
         """Why this run cannot speak for the whole API, or "" when it can."""
         if self.interrupted:
             return "the run was interrupted before it finished"
+        if self.target is not None and self.target.certificate_refused:
+            return f"nothing but the certificate was tested: {self.target.certificate_refused}"
         if self.collection_errors:
             return "the conformance suite could not be loaded: " + "; ".join(self.collection_errors)
         if self.budget_exhausted:
             return f"the run reached its time limit (--max-time {self.safety.max_time:g}); see what was not tested"
         if self.fuzz is not None and self.fuzz.stop_reason != "completed":
             return f"fuzzing stopped early: {self.fuzz.stop_reason}"
+        problems = self.target.spec.problems if self.target is not None else ()
+        if problems and DOCUMENT_REQUIREMENT not in self.wanted():
+            return (
+                f"the OpenAPI document is not valid ({len(problems)} problem(s)) and {DOCUMENT_REQUIREMENT}, "
+                f"which lists them, was not selected: run its profile too"
+            )
         return ""
+
+    def not_tested_reason(self) -> str:
+        """What a requirement no check concluded ends with."""
+        if self.interrupted:
+            return "not tested: the run was interrupted"
+        if self.target is not None and self.target.certificate_refused:
+            return (
+                f"not tested: {self.target.certificate_refused.rstrip('.')}; nothing was sent to the API (see "
+                f"{CERTIFICATE_REQUIREMENT}). Fix the certificate or, for a private CA, pass it with --ca-bundle "
+                "(--insecure tests the rest, and is never certified)"
+            )
+        return "no check ran for this requirement"
 
     def finish(self) -> RunRecord:
         """Build the run record, redact every credential from it, and write the reports."""
@@ -164,7 +219,7 @@ class RunSession:
         catalogue = all_requirements()
         incomplete_reason = self.incomplete_reason()
         complete = not incomplete_reason
-        not_run = "not tested: the run was interrupted" if self.interrupted else "no check ran for this requirement"
+        not_run = self.not_tested_reason()
         results: dict[str, RequirementResult] = {}
         for profile in self.profiles:
             for requirement in profile.requirements:
@@ -174,7 +229,8 @@ class RunSession:
                 )
         profiles = tuple(profile_result(p, results, complete, self.safety.read_only) for p in self.profiles)
         spec = self.target.spec
-        info = spec.document.get("info") or {}
+        info = spec.document.get("info")
+        info = info if isinstance(info, dict) else {}  # an invalid document is reported, not trusted
         return RunRecord(
             run=RunInfo(
                 started_at=self.started_at,
@@ -192,7 +248,7 @@ class RunSession:
             target=TargetInfo(
                 spec=spec.name,
                 spec_sha256=spec.sha256,
-                spec_format=spec.flavour,
+                spec_format=spec.flavour or None,
                 base_url=self.target.base_url,
                 tls_verification=TlsVerification.OFF if self.target.insecure else TlsVerification.ON,
                 api_title=str(info.get("title", "")),
@@ -204,3 +260,12 @@ class RunSession:
             verdict=overall_verdict(profiles),
             container=self.container.info() if self.container is not None else None,
         )
+
+
+def with_certificate_checked(target: Target) -> Target:
+    """Verify the API's certificate before anything is sent to it; a refusal is NET-04's finding."""
+    endpoint = Endpoint.of(target.base_url)
+    if not endpoint.https or target.insecure:
+        return target
+    checked = check_certificate(endpoint.host, endpoint.port, target.verify)
+    return dataclasses.replace(target, certificate_refused=checked.detail) if checked.valid is False else target

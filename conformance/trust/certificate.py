@@ -83,6 +83,8 @@ class Verification:
 def certification_failures(record: RunRecord) -> list[str]:
     """Why this run record must not become a certificate; empty when it may."""
     failures = []
+    if record.target.spec_sha256 is None:
+        failures.append("the OpenAPI document could not be read, so nothing names what was tested")
     if not record.target.tls_verified:
         failures.append("TLS certificates were not verified (--insecure): such a run is never certified")
     if record.run.read_only:
