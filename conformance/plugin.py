@@ -14,7 +14,13 @@ import pytest
 
 from conformance import checks
 from conformance.checks.kit.declared import DeclaredCollections, open_declared
-from conformance.checks.kit.outcomes import NOT_APPLICABLE_PREFIX, RequirementNotMet, Undecided
+from conformance.checks.kit.outcomes import (
+    NOT_APPLICABLE_PREFIX,
+    RequirementNotMet,
+    Undecided,
+    timed_out,
+    timeout_reason,
+)
 from conformance.client import ApiClient
 from conformance.errors import UsageError
 from conformance.fuzzing import FuzzReport
@@ -180,6 +186,8 @@ def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list)
         return CheckOutcome(Outcome.NOT_APPLICABLE, f"read-only run: this check {message}", evidence)
     if isinstance(exc, Undecided | UsageError | TimeBudgetExhausted):
         return CheckOutcome(Outcome.ERROR, message, evidence)
+    if exc is not None and timed_out(exc):
+        return CheckOutcome(Outcome.ERROR, timeout_reason(exc), evidence)
     return CheckOutcome(Outcome.ERROR, f"the check could not run: {type(exc).__name__}: {message}"[:500], evidence)
 
 

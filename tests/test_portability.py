@@ -14,7 +14,7 @@ from conformance.demo.openapi import build_document
 from conformance.spec import load_spec
 from conformance.target import build_target
 from tests.conftest import run_plain_pytest
-from tests.test_export import DECLARATION_NEEDED, reasons, run_with_document
+from tests.test_export import DECLARATION_NEEDED, plain_results, reasons, run_with_document
 
 
 def test_malformed_declaration_fails_what_needs_it_without_crashing(tmp_path: Path) -> None:
@@ -75,3 +75,40 @@ def test_walk_follows_link_headers_and_reports_every_page() -> None:
         walked = walk(api, document, collection, 2)
         assert walked.ids == ["1", "2", "3", "4", "5"] and walked.pages == 3
         assert walk(api, document, collection, None).pages == 1
+
+
+def test_no_path_that_lists_and_creates_is_not_applicable(tmp_path: Path) -> None:
+    document = build_document()
+    document["paths"]["/cases/all"] = {"get": document["paths"]["/cases"].pop("get")}
+    with serve("conformant") as supplier:
+        found = plain_results(supplier, tmp_path, document=document, select="test_every_collection_has_a_full_export")
+    assert found["PORT-01"]["outcome"] == "not-applicable"
+    assert "no path both lists (GET) and creates (POST) records" in found["PORT-01"]["reason"]
+
+
+def test_port01_examines_each_path_that_lists_and_creates(tmp_path: Path) -> None:
+    with serve("conformant") as supplier:
+        found = plain_results(supplier, tmp_path)
+    assert found["PORT-01"]["outcome"] == "pass"
+    assert found["PORT-01"]["evidence"] == [
+        {
+            "path": "/cases",
+            "operations": ["listCases", "createCase"],
+            "collection": "cases",
+            "export": "GET /cases/export",
+            "problems": [],
+        }
+    ]
+
+
+def test_read_only_runs_pass_only_what_the_document_decides(tmp_path: Path) -> None:
+    """Every check that creates records needs a write: not applicable, never passed, in a --read-only run."""
+    with serve("conformant") as supplier:
+        found = plain_results(supplier, tmp_path, "--conformance-read-only")
+        methods = set(supplier.app.methods_seen)
+    assert methods <= {"GET", "HEAD", "OPTIONS"}, methods
+    mine = {rid: r for rid, r in found.items() if rid.startswith("PORT-") or rid in {f"EXP-{n}" for n in range(10, 16)}}
+    assert {rid for rid, r in mine.items() if r["outcome"] == "pass"} == {"EXP-15", "PORT-01"}
+    for rid, result in mine.items():
+        if rid not in ("EXP-15", "PORT-01"):
+            assert result["outcome"] == "not-applicable" and "read-only run" in result["reason"], (rid, result)

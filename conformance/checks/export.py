@@ -1,12 +1,13 @@
 """Open-standard export content: encodings, dates, open formats, CSV column descriptions, errors, documentation.
 
 Each check reads the supplier declaration (`x-conformance`), creates the few records it needs (deleting
-them again where the API can delete), and looks at what the export really returns.
+them again where the API can delete), and looks at what the export really returns. A check passes only on
+what it examined: a response it could not read leaves the requirement undecided, never passed.
 """
 
 import json
+from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urljoin
 
 import pytest
 import requests
@@ -19,19 +20,14 @@ from conformance.checks.kit.document import (
     record_schema,
     resolve,
 )
-from conformance.checks.kit.exports import FormatError, decode, fetch, parse, parse_csv
+from conformance.checks.kit.evidence import observed
+from conformance.checks.kit.exports import FormatError, Parsed, decode, fetch, parse, parse_csv
 from conformance.checks.kit.media_types import CSV, is_json_family, kind_of, media_params, media_type
 from conformance.checks.kit.outcomes import Undecided, listed, not_applicable
 from conformance.checks.kit.pagination import link_with_rel
 from conformance.checks.kit.records import create_schema, json_body
 from conformance.checks.kit.rfc3339 import is_rfc3339_date, is_rfc3339_date_time
-from conformance.checks.kit.table_schema import (
-    csvw_columns,
-    fetch_json,
-    frictionless_columns,
-    has_header_row,
-    validate_csv,
-)
+from conformance.checks.kit.table_schema import MAX_ROWS, linked_description, validate_csv
 from conformance.client import ApiClient
 from conformance.declaration import Collection
 
@@ -57,80 +53,128 @@ def utf8_problems(label: str, response: requests.Response) -> list[str]:
 def test_json_is_utf8(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
-    checked = []
+    unexamined: list[str] = []
+    checked = 0
     for collection in declared.collections:
         with declared.records(collection) as maker:
             created = maker.create()
-            responses = [(f"{collection.read} (record {created.id})", maker.read(created.id))]
+            assert created.response is not None
+            responses = [
+                (f"{collection.create} (the new record)", created.response),
+                (f"{collection.read} (record {created.id})", maker.read(created.id)),
+            ]
             for mt in declared_media_types(document, api.operations[collection.export].definition):
                 if is_json_family(mt):
                     responses.append((f"{collection.export} as {mt}", fetch(api, collection, mt)))
             responses.append((f"{collection.list} (first page)", api.call(collection.list)))
-            for label, response in responses:
-                mt = media_type(response.headers.get("Content-Type"))
-                if response.status_code != 200 or not is_json_family(mt):
-                    evidence.append({"skipped": label, "status": response.status_code, "content_type": mt})
-                    continue
-                checked.append(label)
-                problems.extend(utf8_problems(label, response))
-    evidence.append({"checked": checked})
-    if not checked:
-        raise Undecided("no JSON response came back to check the encoding of")
+        for label, response in responses:
+            mt = media_type(response.headers.get("Content-Type"))
+            if not 200 <= response.status_code < 300:
+                unexamined.append(f"{label} answered HTTP {response.status_code}")
+                evidence.append(observed(response, label, content_type=mt, examined=False))
+            elif not is_json_family(mt):
+                evidence.append(observed(response, label, content_type=mt, examined=False, why="not JSON"))
+            else:
+                found = utf8_problems(label, response)
+                checked += 1
+                evidence.append(observed(response, label, content_type=mt, utf8=not found))
+                problems.extend(found)
     assert not problems, f"JSON that is not plain UTF-8: {listed(problems)}"
+    if unexamined:
+        raise Undecided(f"not every JSON response could be examined: {listed(unexamined)}")
+    if not checked:
+        not_applicable("none of the responses examined (create, read, list, JSON exports) is JSON")
 
 
 # --- EXP-11 -----------------------------------------------------------------------------------------
 
 
-def date_problems(where: str, record: dict[str, Any], dates: dict[str, str]) -> list[str]:
-    found = []
+def date_problems(where: str, record: dict[str, Any], dates: dict[str, str]) -> tuple[list[str], int]:
+    """Date values of `record` that are not RFC 3339, and how many date values there were."""
+    found, seen = [], 0
     for name, fmt in dates.items():
         value = record.get(name)
         if value in (None, ""):
             continue
+        seen += 1
         valid = is_rfc3339_date(value) if fmt == "date" else is_rfc3339_date_time(value)
         if not valid:
             expected = "full-date (YYYY-MM-DD)" if fmt == "date" else "date-time with an offset"
             found.append(f"{where}: {name}={ascii(value)[:60]} is not an RFC 3339 {expected}")
-    return found
+    return found, seen
+
+
+def read_export(api: ApiClient, response: requests.Response, mt: str, collection: Collection) -> Parsed:
+    """An export's records; a CSV that says header=absent (RFC 4180) is read with the columns its description
+    names. FormatError when it cannot be read."""
+    content_type = response.headers.get("Content-Type")
+    if kind_of(mt) != "csv" or media_params(content_type).get("header", "").lower() != "absent":
+        return parse(kind_of(mt), response.content, content_type, collection.id_field)
+    link = link_with_rel(response, "describedby")
+    if link is None:
+        raise FormatError('it says header=absent and links no description (rel="describedby") naming its columns')
+    try:
+        _, description = linked_description(api, link, response.url)
+    except AssertionError as exc:
+        raise FormatError(f"it says header=absent and its description at {link} is unusable: {exc}") from None
+    if description is None:
+        raise FormatError(f"it says header=absent and {link} is neither CSVW metadata nor a Table Schema")
+    return parse_csv(decode(response.content, content_type), description.titles)
+
+
+def created_record(
+    api: ApiClient, response: requests.Response, mt: str, collection: Collection, record_id: str
+) -> tuple[dict[str, Any] | None, str]:
+    """The record `record_id` in a read (mt "") or export response, or None and why it is not there to examine."""
+    if response.status_code != 200:
+        return None, f"HTTP {response.status_code}"
+    if mt == "":
+        body = json_body(response)
+        return (body, "") if isinstance(body, dict) and body else (None, "the body is not a JSON object")
+    try:
+        parsed = read_export(api, response, mt, collection)
+    except FormatError as exc:
+        return None, str(exc)
+    record = parsed.by_id(collection.id_field).get(record_id)
+    return (record, "") if record is not None else (None, f"record {record_id} is not in it")
 
 
 @pytest.mark.requirement("EXP-11")
 def test_dates_are_rfc3339(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
-    any_dates = False
+    unexamined: list[str] = []
+    values = 0
+    dated = False
     for collection in declared.collections:
         dates = date_properties(document, record_schema(document, api, collection))
-        evidence.append({"collection": collection.name, "date_properties": dates})
         if not dates:
+            evidence.append({"collection": collection.name, "date_properties": {}})
             continue
-        any_dates = True
+        dated = True
         with declared.records(collection) as maker:
             created = maker.create()
-            read = maker.read(created.id)
-            if read.status_code == 200:
-                body = json_body(read)
-                problems.extend(date_problems(f"{collection.read}", body if isinstance(body, dict) else {}, dates))
+            sources = [(collection.read, "", maker.read(created.id))]
             for mt in open_media_types(document, api.operations[collection.export].definition):
-                response = fetch(api, collection, mt)
-                if response.status_code != 200:
-                    continue
-                try:
-                    parsed = parse(
-                        kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field
-                    )
-                except FormatError as exc:
-                    evidence.append({"unparsed": mt, "why": str(exc)})
-                    continue
-                record = parsed.by_id(collection.id_field).get(created.id)
-                if record is None:
-                    evidence.append({"missing": created.id, "format": mt})
-                    continue
-                problems.extend(date_problems(f"{collection.export} as {mt}", record, dates))
-    if not any_dates:
+                sources.append((f"{collection.export} as {mt}", mt, fetch(api, collection, mt)))
+        for label, mt, response in sources:
+            record, why = created_record(api, response, mt, collection, created.id)
+            if record is None:
+                unexamined.append(f"{label}: {why}")
+                evidence.append(observed(response, label, examined=False, why=why))
+                continue
+            found, seen = date_problems(label, record, dates)
+            values += seen
+            problems.extend(found)
+            shown = {n: record[n] for n in dates if record.get(n) not in (None, "")}
+            evidence.append(observed(response, label, record=created.id, dates=shown))
+    if not dated:
         not_applicable("no record property is declared with format date or date-time")
     assert not problems, f"dates that are not RFC 3339: {listed(problems)}"
+    if unexamined:
+        raise Undecided(f"not every read and export of the created record could be examined: {listed(unexamined)}")
+    if not values:
+        raise Undecided("the records created carried no value for any date property, so no date was examined")
 
 
 # --- EXP-12 -----------------------------------------------------------------------------------------
@@ -154,19 +198,22 @@ def test_exports_offer_open_formats(declared: DeclaredCollections, evidence: lis
         with declared.records(collection) as maker:
             maker.create()
             for mt in offered:
-                problems.extend(format_problems(api, collection, mt))
+                response = fetch(api, collection, mt)
+                found, records = format_problems(response, collection, mt)
+                evidence.append(observed(response, f"{collection.export} as {mt}", records=records, problems=found))
+                problems.extend(found)
     assert not problems, listed(problems)
 
 
-def format_problems(api: ApiClient, collection: Collection, mt: str) -> list[str]:
+def format_problems(response: requests.Response, collection: Collection, mt: str) -> tuple[list[str], int]:
+    """What is wrong with one export response in format `mt`, and how many records it parsed into."""
     label = f"{collection.export} as {mt}"
-    response = fetch(api, collection, mt)
     if response.status_code != 200:
-        return [f"{label}: HTTP {response.status_code} for Accept: {mt}"]
+        return [f"{label}: HTTP {response.status_code} for Accept: {mt}"], 0
     content_type = response.headers.get("Content-Type", "")
     got = media_type(content_type)
     if got != mt:
-        return [f"{label}: answered with Content-Type {got or 'none'}"]
+        return [f"{label}: answered with Content-Type {got or 'none'}"], 0
     found = []
     kind = kind_of(mt)
     if kind == "csv":
@@ -179,13 +226,13 @@ def format_problems(api: ApiClient, collection: Collection, mt: str) -> list[str
     try:
         parsed = parse(kind, response.content, content_type, collection.id_field)
     except FormatError as exc:
-        return [*found, f"{label}: {exc}"]
+        return [*found, f"{label}: {exc}"], 0
     if kind == "csv" and collection.id_field not in parsed.header:
         found.append(
             f"{label}: the first row is not a header row naming the columns "
             f"(no {collection.id_field!r} column; first row: {ascii(parsed.header[:4])[:120]})"
         )
-    return found
+    return found, len(parsed.records)
 
 
 # --- EXP-13 -----------------------------------------------------------------------------------------
@@ -194,47 +241,55 @@ def format_problems(api: ApiClient, collection: Collection, mt: str) -> list[str
 @pytest.mark.requirement("EXP-13")
 def test_csv_exports_are_described(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
-    problems: list[str] = []
     with_csv = [
         c for c in declared.collections if CSV in declared_media_types(document, api.operations[c.export].definition)
     ]
     if not with_csv:
         not_applicable("no declared export offers text/csv")
+    problems: list[str] = []
+    undecided: list[str] = []
     for collection in with_csv:
-        label = f"{collection.export} as text/csv"
         with declared.records(collection) as maker:
             maker.create()
             response = fetch(api, collection, CSV)
-            if response.status_code != 200:
-                problems.append(f"{label}: HTTP {response.status_code}")
-                continue
-            link = link_with_rel(response, "describedby")
-            if link is None:
-                problems.append(
-                    f'{label}: no `Link: <...>; rel="describedby"` header points to CSVW metadata or a Table Schema'
-                )
-                continue
-            evidence.append({"describedby": link})
-            try:
-                description = fetch_json(api, link)
-                columns = csvw_columns(
-                    description, response.url, lambda u, base=link: fetch_json(api, urljoin(base, u))
-                )
-                if columns is None:
-                    columns = frictionless_columns(description)
-                if columns is None:
-                    raise AssertionError(
-                        "it is neither CSVW metadata (tableSchema.columns) nor a Table Schema (fields)"
-                    )
-                text = decode(response.content, response.headers.get("Content-Type"))
-                header = has_header_row(description)
-                parsed = parse_csv(text, None if header else [c.title for c in columns])
-            except (AssertionError, FormatError) as exc:
-                problems.append(f"{label}: the description at {link} is unusable: {exc}")
-                continue
-            evidence.append({"columns": [c.title for c in columns], "header_row": header, "rows": len(parsed.records)})
-            problems.extend(validate_csv(parsed, columns, label))
+        found, unchecked = csv_description_problems(api, response, f"{collection.export} as text/csv", evidence)
+        problems.extend(found)
+        undecided.extend(unchecked)
     assert not problems, listed(problems)
+    if undecided:
+        raise Undecided(f"not every CSV cell could be checked: {listed(undecided)}")
+
+
+def csv_description_problems(
+    api: ApiClient, response: requests.Response, label: str, evidence: list[dict[str, Any]]
+) -> tuple[list[str], list[str]]:
+    """Problems of one CSV export against the description it links, and what could not be checked."""
+    if response.status_code != 200:
+        evidence.append(observed(response, label))
+        return [f"{label}: HTTP {response.status_code}"], []
+    link = link_with_rel(response, "describedby")
+    if link is None:
+        evidence.append(observed(response, label, describedby=None))
+        return [f'{label}: no `Link: <...>; rel="describedby"` header points to CSVW metadata or a Table Schema'], []
+    try:
+        fetched, description = linked_description(api, link, response.url)
+        evidence.append(observed(fetched, "the CSV's description"))
+        if description is None:
+            raise AssertionError("it is neither CSVW metadata (tableSchema.columns) nor a Table Schema (fields)")
+        text = decode(response.content, response.headers.get("Content-Type"))
+        parsed = parse_csv(text, None if description.header else description.titles)
+    except (AssertionError, FormatError) as exc:
+        evidence.append(observed(response, label, describedby=link))
+        return [f"{label}: the description at {link} is unusable: {exc}"], []
+    found = validate_csv(parsed, description, label)
+    rows = min(len(parsed.records), MAX_ROWS)
+    evidence.append(
+        observed(response, label, describedby=link, description=description.kind, columns=description.titles, rows=rows)
+    )
+    unchecked = [f"{label}: {why}" for why in description.unchecked]
+    if not parsed.records:
+        unchecked.append(f"{label}: the CSV holds no rows, not even the record just created")
+    return found, unchecked
 
 
 # --- EXP-14 -----------------------------------------------------------------------------------------
@@ -288,58 +343,95 @@ def test_errors_are_problem_details(declared: DeclaredCollections, evidence: lis
     problems: list[str] = []
     errors = 0
     for label, response in probes:
-        evidence.append(
-            {"probe": label, "status": response.status_code, "content_type": response.headers.get("Content-Type", "")}
-        )
+        mt = media_type(response.headers.get("Content-Type"))
         if response.status_code < 400:
+            evidence.append(observed(response, label, content_type=mt, examined=False, why="not an error"))
             continue
         errors += 1
-        problems.extend(problem_problems(label, response))
+        found = problem_problems(label, response)
+        evidence.append(observed(response, label, content_type=mt, problems=found))
+        problems.extend(found)
     if errors == 0:
-        raise Undecided("none of the probes provoked an error response")
+        raise Undecided("none of the probes provoked an error response, so no error response was examined")
     assert not problems, listed(problems)
 
 
 # --- EXP-15 -----------------------------------------------------------------------------------------
 
 
-def undescribed(document: dict[str, Any], schema: Any, path: str, seen: set[int]) -> list[str]:
+def declared_properties(document: dict[str, Any], schema: Any, path: str, seen: set[int]) -> Iterator[tuple[str, bool]]:
+    """Every property path a schema declares, nested ones included, and whether it has a description."""
     resolved = resolve(document, schema)
     if not isinstance(resolved, dict) or id(resolved) in seen:
-        return []
+        return
     seen.add(id(resolved))
-    found = []
     for name, raw in (resolved.get("properties") or {}).items():
         target = resolve(document, raw)
         description = (raw.get("description") if isinstance(raw, dict) else None) or (
             target.get("description") if isinstance(target, dict) else None
         )
-        if not str(description or "").strip():
-            found.append(f"{path}.{name}")
-        found.extend(undescribed(document, raw, f"{path}.{name}", seen))
+        yield f"{path}.{name}", bool(str(description or "").strip())
+        yield from declared_properties(document, raw, f"{path}.{name}", seen)
     for key in ("items", "additionalProperties"):
         if isinstance(resolved.get(key), dict):
-            found.extend(undescribed(document, resolved[key], f"{path}[]" if key == "items" else f"{path}.*", seen))
+            yield from declared_properties(
+                document, resolved[key], f"{path}[]" if key == "items" else f"{path}.*", seen
+            )
     for key in ("allOf", "anyOf", "oneOf"):
         for part in resolved.get(key) or []:
-            found.extend(undescribed(document, part, path, seen))
-    return found
+            yield from declared_properties(document, part, path, seen)
+
+
+def undescribed(document: dict[str, Any], schema: Any, path: str, seen: set[int]) -> list[str]:
+    return [where for where, described in declared_properties(document, schema, path, seen) if not described]
+
+
+def success_schemas(document: dict[str, Any], op: dict[str, Any]) -> dict[str, int]:
+    """'status media-type' -> how many properties it declares, for every success response that has content."""
+    counts = {}
+    for code, response in (op.get("responses") or {}).items():
+        if str(code).startswith("2"):
+            for mt, media in (resolve(document, response).get("content") or {}).items():
+                schema = (media or {}).get("schema")
+                counts[f"{code} {media_type(mt)}"] = len(list(declared_properties(document, schema, "", set())))
+    return counts
 
 
 @pytest.mark.requirement("EXP-15")
 def test_exported_properties_are_described(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     missing: list[str] = []
+    problems: list[str] = []
+    schemaless: list[str] = []
     for collection in declared.collections:
         op = api.operations[collection.export].definition
         seen: set[int] = set()
+        here = []
         for code, response in (op.get("responses") or {}).items():
             for mt, media in (resolve(document, response).get("content") or {}).items():
                 schema = (media or {}).get("schema")
                 if schema is not None:
-                    missing.extend(undescribed(document, schema, f"{collection.export} {code} {mt}:", seen))
-    evidence.append({"undescribed": missing})
+                    here.extend(undescribed(document, schema, f"{collection.export} {code} {mt}:", seen))
+        missing.extend(here)
+        examined = success_schemas(document, op)
+        evidence.append({"export": collection.export, "properties_declared": examined, "undescribed": here})
+        if sum(examined.values()):
+            continue
+        json_like = [where for where in examined if is_json_family(where.split(" ", 1)[1])]
+        if json_like:
+            problems.append(
+                f"{collection.export} declares no record properties for its {', '.join(json_like)} "
+                "response (no schema, or one without properties), so what it exports is described nowhere"
+            )
+        else:
+            schemaless.append(f"{collection.export} ({', '.join(examined) or 'no content'})")
+    assert not problems, listed(problems)
     assert not missing, (
         f"{len(missing)} exported propert{'y has' if len(missing) == 1 else 'ies have'} no "
         f"description: {listed([m.replace(':.', ': ') for m in missing])}"
     )
+    if len(schemaless) == len(declared.collections):
+        not_applicable(
+            f"no export declares a structured format with record properties ({listed(schemaless)}); "
+            "CSV columns are described by the CSV's own description (EXP-13)"
+        )

@@ -13,7 +13,8 @@ import pytest
 
 from conformance.checks.kit.declared import DeclaredCollections
 from conformance.checks.kit.document import date_properties, open_media_types, parameters, record_schema, resolve
-from conformance.checks.kit.exports import FormatError, Parsed, differences, export, fetch, parse
+from conformance.checks.kit.evidence import observed
+from conformance.checks.kit.exports import Export, FormatError, differences, export, fetch, parse
 from conformance.checks.kit.media_types import kind_of, media_type
 from conformance.checks.kit.outcomes import listed, not_applicable
 from conformance.checks.kit.pagination import page_size_bounds, page_size_parameter, walk
@@ -41,44 +42,66 @@ MODIFIED_NAME = re.compile(r"(updated|modified|changed)", re.I)
 # --- PORT-01 ----------------------------------------------------------------------------------------
 
 
+def record_paths(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Paths that both list (GET) and create (POST) records -> their two operations' ids (or METHOD path)."""
+    found = {}
+    for path, item in (document.get("paths") or {}).items():
+        if isinstance(item, dict) and isinstance(item.get("get"), dict) and isinstance(item.get("post"), dict):
+            found[path] = [str(item[m].get("operationId", f"{m.upper()} {path}")) for m in ("get", "post")]
+    return found
+
+
+def export_problems(document: dict[str, Any], api: ApiClient, collection: Collection) -> list[str]:
+    """Why a collection's export is not a full export: not a GET, or required parameters."""
+    found = api.operations[collection.export]
+    problems = []
+    if found.method != "get":
+        method = found.method.upper()
+        problems.append(f"collection {collection.name!r}: export {collection.export} is {method}, not GET")
+    required = [
+        p["name"] for p in parameters(document, api, collection.export) if p.get("required") and p.get("in") != "path"
+    ]
+    if required:
+        problems.append(
+            f"collection {collection.name!r}: export {collection.export} requires {', '.join(required)}, "
+            "so it is not a full export"
+        )
+    return problems
+
+
 @pytest.mark.requirement("PORT-01")
 def test_every_collection_has_a_full_export(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
+    paths = record_paths(document)
+    if not paths:
+        not_applicable("no path both lists (GET) and creates (POST) records, so no collection falls under PORT-01")
     problems: list[str] = []
-    declared_ops = {
-        op
-        for c in declared.collections
-        for op in (c.create, c.read, c.list, c.export, c.update, c.delete, c.import_)
-        if op
-    }
-    for collection in declared.collections:
-        found = api.operations[collection.export]
-        if found.method != "get":
-            problems.append(
-                f"collection {collection.name!r}: export {collection.export} is {found.method.upper()}, not GET"
-            )
-        required = [
-            p["name"]
-            for p in parameters(document, api, collection.export)
-            if p.get("required") and p.get("in") != "path"
-        ]
-        if required:
-            problems.append(
-                f"collection {collection.name!r}: export {collection.export} requires "
-                f"{', '.join(required)}, so it is not a full export"
-            )
     undeclared = []
-    for path, item in (document.get("paths") or {}).items():
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("get"), dict)
-            or not isinstance(item.get("post"), dict)
-        ):
-            continue
-        ops = [str(item[m].get("operationId", f"{m.upper()} {path}")) for m in ("get", "post")]
-        if not declared_ops & set(ops):
+    for path, ops in paths.items():
+        owner = next(
+            (
+                c
+                for c in declared.collections
+                if set(ops) & {op for op in (c.create, c.read, c.list, c.export, c.update, c.delete, c.import_) if op}
+            ),
+            None,
+        )
+        if owner is None:
             undeclared.append(f"{path} ({', '.join(ops)})")
-    evidence.append({"collections": [c.name for c in declared.collections], "undeclared": undeclared})
+            evidence.append({"path": path, "operations": ops, "collection": None})
+            continue
+        found = export_problems(document, api, owner)
+        export = api.operations[owner.export]
+        evidence.append(
+            {
+                "path": path,
+                "operations": ops,
+                "collection": owner.name,
+                "export": f"{export.method.upper()} {export.path}",
+                "problems": found,
+            }
+        )
+        problems.extend(p for p in found if p not in problems)
     if undeclared:
         problems.append(
             f"the API keeps records at {', '.join(undeclared)} with no declared collection and export; "
@@ -99,7 +122,6 @@ def test_export_holds_created_records_unchanged(declared: DeclaredCollections, e
         with declared.records(collection) as maker:
             created = [maker.create(), maker.create(), maker.create(full=False)]
             exported = export(api, document, collection)
-            evidence.append({"export_format": exported.media_type, "records": len(exported.parsed.records)})
             index = exported.parsed.by_id(collection.id_field)
             textual = exported.parsed.kind == "csv"
             for record in created:
@@ -108,6 +130,9 @@ def test_export_holds_created_records_unchanged(declared: DeclaredCollections, e
                     problems.append(f"record {record.id} created by {collection.create} is not in the export")
                 else:
                     problems.extend(differences(record.sent, got, formats, textual, record.id))
+            compared = {r.id: sorted(r.sent) for r in created}
+            label = f"{collection.export} as {exported.media_type}"
+            evidence.append(observed(exported.response, label, records=len(exported.parsed.records), compared=compared))
     assert not problems, listed(problems)
 
 
@@ -134,7 +159,8 @@ def test_pagination_is_complete_and_stable(declared: DeclaredCollections, eviden
                 for attempt in (1, 2):
                     small = walk(api, document, collection, size)
                     walks.append((f"pages of {size} (walk {attempt}, {small.pages} pages)", small))
-            evidence.append({"collection": collection.name, "walks": {label: len(w.ids) for label, w in walks}})
+            evidence.extend(w.seen(f"{collection.list}, {label}") for label, w in walks)
+            evidence.append({"collection": collection.name, "created": mine})
             for label, walked in walks:
                 repeated = duplicates(walked.ids)
                 if repeated:
@@ -167,23 +193,27 @@ def test_deleted_records_disappear(declared: DeclaredCollections, evidence: list
             kept = maker.create(full=False)
             gone = maker.create()
             response = maker.delete(gone)
+            evidence.append(observed(response, f"{collection.delete} of record {gone.id}"))
             if not 200 <= response.status_code < 300:
                 problems.append(f"{collection.delete} of record {gone.id} answered HTTP {response.status_code}")
                 continue
             read = maker.read(gone.id)
+            evidence.append(observed(read, f"{collection.read} of deleted record {gone.id}"))
             if read.status_code not in (404, 410):
                 problems.append(
                     f"{collection.read} of deleted record {gone.id} answered HTTP {read.status_code}, not 404 or 410"
                 )
             walked = walk(api, document, collection, None)
+            evidence.append(walked.seen(f"{collection.list}: is {gone.id} gone, is {kept.id} still there"))
             if gone.id in walked.ids:
                 problems.append(f"deleted record {gone.id} is still listed by {collection.list}")
             if kept.id not in walked.ids:
                 evidence.append({"note": f"record {kept.id} that was not deleted is missing from the list"})
             exported = export(api, document, collection)
+            label = f"{collection.export} as {exported.media_type}: is {gone.id} gone"
+            evidence.append(observed(exported.response, label, records=len(exported.parsed.records)))
             if gone.id in exported.parsed.by_id(collection.id_field):
                 problems.append(f"deleted record {gone.id} is still in the export ({exported.media_type})")
-            evidence.append({"deleted": gone.id, "read_status": read.status_code})
     assert not problems, listed(problems)
 
 
@@ -198,14 +228,15 @@ def import_media_type(document: dict[str, Any], api: ApiClient, collection: Coll
     return next((mt for mt in offered if mt in accepted), None)
 
 
-def export_as(api: ApiClient, collection: Collection, mt: str) -> Parsed:
+def export_as(api: ApiClient, collection: Collection, mt: str) -> Export:
     response = fetch(api, collection, mt)
     if response.status_code != 200:
         raise AssertionError(f"{collection.export} as {mt} answered HTTP {response.status_code}")
     try:
-        return parse(kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
+        parsed = parse(kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
     except FormatError as exc:
         raise AssertionError(f"{collection.export} as {mt}: {exc}") from None
+    return Export(response, mt, parsed)
 
 
 @pytest.mark.requirement("PORT-05")
@@ -223,7 +254,10 @@ def test_import_round_trip(declared: DeclaredCollections, evidence: list[dict[st
         formats = date_properties(document, record_schema(document, api, collection))
         with declared.records(collection) as maker:
             made = [maker.create(), maker.create()]
-            before = export_as(api, collection, mt)
+            exported = export_as(api, collection, mt)
+            before = exported.parsed
+            label = f"{collection.export} as {mt}, before"
+            evidence.append(observed(exported.response, label, records=len(before.records)))
             index = before.by_id(collection.id_field)
             mine = [index[c.id] for c in made if c.id in index]
             if len(mine) != len(made):
@@ -235,21 +269,19 @@ def test_import_round_trip(declared: DeclaredCollections, evidence: list[dict[st
             response = api.call(collection.import_, data=before.rebuild(mine), headers={"Content-Type": mt})
             for record in mine:
                 maker.adopt(str(record[collection.id_field]), record)
-            evidence.append(
-                {
-                    "format": mt,
-                    "imported": [c.id for c in made],
-                    "status": response.status_code,
-                    "removed_first": bool(collection.delete),
-                }
-            )
+            imported = [c.id for c in made]
+            removed = bool(collection.delete)
+            evidence.append(observed(response, collection.import_, imported=imported, removed_first=removed))
             if not 200 <= response.status_code < 300:
                 problems.append(
                     f"{collection.import_} refused what the export produced: HTTP {response.status_code} "
                     f"{response.text[:200]}"
                 )
                 continue
-            after = export_as(api, collection, mt).by_id(collection.id_field)
+            again = export_as(api, collection, mt)
+            after = again.parsed.by_id(collection.id_field)
+            compared = {str(r[collection.id_field]): sorted(r) for r in mine}
+            evidence.append(observed(again.response, f"{collection.export} as {mt}, after", compared=compared))
             textual = before.kind == "csv"
             for record in mine:
                 record_id = str(record[collection.id_field])
@@ -290,6 +322,9 @@ def test_records_carry_ids_and_modification_times(
             made = [maker.create(), maker.create(full=False)]
             first = export(api, document, collection)
             second = export(api, document, collection)
+            for label, exported in (("first", first), ("second", second)):
+                shown = f"{collection.export} as {exported.media_type} ({label})"
+                evidence.append(observed(exported.response, shown, records=len(exported.parsed.records)))
             ids = [
                 str(r.get(collection.id_field))
                 for r in first.parsed.records
@@ -317,6 +352,7 @@ def test_records_carry_ids_and_modification_times(
                 if field is None:
                     continue
                 value = record.get(field)
+                evidence.append({"record": created.id, "id_in_export": True, field: value})
                 if value in (None, ""):
                     problems.append(f"record {created.id} has no {field!r} in the export")
                 elif not is_rfc3339_date_time(value):
@@ -356,12 +392,13 @@ def test_export_is_incremental(declared: DeclaredCollections, evidence: list[dic
             first = maker.create(full=False)
             response = fetch(api, collection, mt)
             etag = response.headers.get("ETag")
+            evidence.append(observed(response, f"{collection.export} as {mt}", etag=etag))
             if etag:
                 mechanisms.append("ETag")
-                problems.extend(etag_problems(api, collection, mt, etag, maker))
+                problems.extend(etag_problems(api, collection, mt, etag, maker, evidence))
             if since:
                 mechanisms.append(f"?{since}=")
-                problems.extend(since_problems(api, collection, mt, since, field, first))
+                problems.extend(since_problems(api, collection, mt, since, field, first, evidence))
         evidence.append({"collection": collection.name, "mechanisms": mechanisms})
         if not mechanisms:
             problems.append(
@@ -371,8 +408,11 @@ def test_export_is_incremental(declared: DeclaredCollections, evidence: list[dic
     assert not problems, listed(problems)
 
 
-def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, maker: RecordMaker) -> list[str]:
+def etag_problems(
+    api: ApiClient, collection: Collection, mt: str, etag: str, maker: RecordMaker, evidence: list[dict[str, Any]]
+) -> list[str]:
     unchanged = fetch(api, collection, mt, headers={"If-None-Match": etag})
+    evidence.append(observed(unchanged, "If-None-Match with nothing changed", if_none_match=etag))
     found = []
     if unchanged.status_code != 304:
         found.append(
@@ -381,6 +421,7 @@ def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, ma
         )
     maker.create(full=False)
     changed = fetch(api, collection, mt, headers={"If-None-Match": etag})
+    evidence.append(observed(changed, "If-None-Match after a record was created", etag=changed.headers.get("ETag")))
     if changed.status_code != 200:
         found.append(
             f"{collection.export} with a stale If-None-Match answered HTTP {changed.status_code} after a "
@@ -392,12 +433,19 @@ def etag_problems(api: ApiClient, collection: Collection, mt: str, etag: str, ma
 
 
 def since_problems(
-    api: ApiClient, collection: Collection, mt: str, since: str, field: str | None, created: Created
+    api: ApiClient,
+    collection: Collection,
+    mt: str,
+    since: str,
+    field: str | None,
+    created: Created,
+    evidence: list[dict[str, Any]],
 ) -> list[str]:
     found = []
     past, future = format_epoch(created.at - 120), format_epoch(created.at + 3600)
     for value, expect in ((past, True), (future, False)):
         response = fetch(api, collection, mt, params={since: value})
+        evidence.append(observed(response, f"{since} before and after record {created.id}", expect_record=expect))
         if response.status_code != 200:
             found.append(f"{collection.export}?{since}={value} answered HTTP {response.status_code}")
             continue

@@ -6,6 +6,10 @@ not-applicable by calling `not_applicable`, and ends as error (the harness could
 """
 
 import pytest
+import requests
+import urllib3.exceptions
+
+from conformance.http import innermost_reason
 
 NOT_APPLICABLE_PREFIX = "not-applicable: "
 MAX_LISTED = 8
@@ -28,3 +32,30 @@ def listed(problems: list[str]) -> str:
     """The first few problems, and how many more there are: a reason stays readable on one line."""
     more = f"; and {len(problems) - MAX_LISTED} more" if len(problems) > MAX_LISTED else ""
     return "; ".join(problems[:MAX_LISTED]) + more
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception behind it (causes, contexts and wrapped arguments): requests nests them deeply."""
+    seen: list[BaseException] = []
+    pending: list[object] = [exc]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, BaseException) and all(current is not s for s in seen):
+            seen.append(current)
+            pending.extend([current.__cause__, current.__context__, *current.args])
+    return seen
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether a request failed because the API did not answer in time."""
+    return any(isinstance(e, requests.Timeout | urllib3.exceptions.TimeoutError | TimeoutError) for e in _chain(exc))
+
+
+def timeout_reason(exc: BaseException) -> str:
+    """Why a requirement stopped at a request that timed out: not decided, and the option that gives the API longer."""
+    sent = next((e.request for e in _chain(exc) if getattr(e, "request", None) is not None), None)
+    which = f"{sent.method} {sent.path_url}" if isinstance(sent, requests.PreparedRequest) else "a request to the API"
+    return (
+        f"not tested: {which} timed out ({innermost_reason(exc)}); if the service is slow but working, "
+        "give it longer with --request-timeout SECONDS"
+    )

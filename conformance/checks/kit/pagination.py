@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 import requests
 
 from conformance.checks.kit.document import parameters
+from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.exports import FormatError, Parsed, decode, dump_json, parse
 from conformance.checks.kit.outcomes import Undecided
 from conformance.client import ApiClient
@@ -49,8 +50,18 @@ MAX_PAGES = 1000
 @dataclass
 class Walk:
     ids: list[str]
-    pages: int
     page_size: int | None
+    responses: list[requests.Response]  # every page, in order: the evidence of what was walked
+
+    @property
+    def pages(self) -> int:
+        return len(self.responses)
+
+    def seen(self, label: str) -> dict[str, Any]:
+        """Evidence of the walk: its first request, then the next pages' requests and statuses (the first 20)."""
+        first, *rest = self.responses
+        then = [f"{r.request.method} {r.request.path_url} {r.status_code}" for r in rest[:20]]
+        return observed(first, label, pages=self.pages, records=len(self.ids), then=then)
 
 
 def page_size_parameter(document: dict[str, Any], api: ApiClient, collection: Collection) -> dict[str, Any] | None:
@@ -84,9 +95,10 @@ def walk(api: ApiClient, document: dict[str, Any], collection: Collection, page_
     ids: list[str] = []
     seen_requests: set[str] = set()
     response = api.call(collection.list, params=params)
-    pages = 0
+    responses: list[requests.Response] = []
     while True:
-        pages += 1
+        responses.append(response)
+        pages = len(responses)
         if response.status_code != 200:
             raise AssertionError(f"list page {pages} ({response.url}) answered HTTP {response.status_code}")
         try:
@@ -100,7 +112,7 @@ def walk(api: ApiClient, document: dict[str, Any], collection: Collection, page_
         ids.extend(str(r.get(collection.id_field)) for r in parsed.records)
         following = link_with_rel(response, "next") or _body_next(body)
         if not following:
-            return Walk(ids, pages, page_size)
+            return Walk(ids, page_size, responses)
         if pages >= MAX_PAGES:
             raise Undecided(f"stopped after {MAX_PAGES} pages of {page_size} records without reaching the end")
         if _looks_like_url(following):

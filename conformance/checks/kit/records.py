@@ -13,11 +13,15 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from hypothesis import HealthCheck, find, settings
+from hypothesis import strategies as st
+from hypothesis.errors import NoSuchExample
 
 from conformance.checks.kit.document import resolve, schema_properties
+from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.exports import decode, dump_json
 from conformance.checks.kit.media_types import is_json_family, media_type
-from conformance.checks.kit.outcomes import Undecided
+from conformance.checks.kit.outcomes import Undecided, timed_out
 from conformance.client import ApiClient
 from conformance.declaration import Collection
 
@@ -103,31 +107,52 @@ FORMAT_SAMPLES = {
 
 def _sample_string(schema: dict[str, Any], text: str, where: str) -> str:
     fmt = schema.get("format")
+    low, high = int(schema.get("minLength") or 0), schema.get("maxLength")
+    if schema.get("pattern"):
+        return _matching(str(schema["pattern"]), low, high if isinstance(high, int) else None, where)
     if fmt in FORMAT_SAMPLES:
         return FORMAT_SAMPLES[fmt]
-    if schema.get("pattern") or fmt:
-        raise SampleError(f"{where} needs a {fmt or 'pattern-matching'} string and declares no example")
-    high = schema.get("maxLength")
+    if fmt:
+        raise SampleError(f"{where} needs a {fmt!r} string and declares no example")
     value = text[:high] if isinstance(high, int) else text
-    low = int(schema.get("minLength") or 0)
     return value + "x" * max(0, low - len(value))
 
 
-def sample_object(document: dict[str, Any], schema: Any, text: str, full: bool, where: str) -> dict[str, Any]:
+# Deterministic and quick: the simplest string that matches, found by shrinking, never a random one.
+PATTERN_SEARCH = settings(database=None, derandomize=True, max_examples=200, suppress_health_check=list(HealthCheck))
+
+
+def _matching(pattern: str, low: int, high: int | None, where: str) -> str:
+    """The simplest string that `pattern` matches in full and that fits the length bounds (Hypothesis)."""
+    try:
+        strings = st.from_regex(pattern, fullmatch=True)
+        return find(strings, lambda s: len(s) >= low and (high is None or len(s) <= high), settings=PATTERN_SEARCH)
+    except NoSuchExample:
+        raise SampleError(
+            f"{where} needs a string matching {pattern!r} of {low} to {high or 'any'} characters, and the harness "
+            "found none; declare an example"
+        ) from None
+    except re.error as exc:
+        raise SampleError(f"{where}: the pattern {pattern!r} is not one the harness can read ({exc})") from None
+
+
+def sample_object(
+    document: dict[str, Any], schema: Any, text: str, full: bool, where: str, owned: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """The required properties, and with `full` the free-text ones too; never readOnly or `owned` ones (the server's).
+
+    Only properties the client chooses are sent, so a check compares exactly what the client chose.
+    """
     schema = resolve(document, schema)
     required = set(schema.get("required") or [])
     for part in schema.get("allOf") or []:
         required |= set(resolve(document, part).get("required") or [])
     result = {}
     for name, prop in schema_properties(document, schema).items():
-        if isinstance(prop, dict) and prop.get("readOnly"):
+        if name in owned or (isinstance(prop, dict) and prop.get("readOnly")):
             continue
-        if name in required or full:
-            try:
-                result[name] = sample_value(document, prop, text, full, f"{where}.{name}")
-            except SampleError:
-                if name in required:
-                    raise
+        if name in required or (full and isinstance(prop, dict) and _is_free_text(prop)):
+            result[name] = sample_value(document, prop, text, full, f"{where}.{name}")
     return result
 
 
@@ -143,20 +168,41 @@ def create_schema(document: dict[str, Any], api: ApiClient, collection: Collecti
     )
 
 
+def server_managed(collection: Collection) -> frozenset[str]:
+    """Properties the server owns whatever the schema says: the declared id and last-modified fields."""
+    return frozenset(n for n in (collection.id_field, collection.modified_field) if n)
+
+
 def sample_input(
     document: dict[str, Any], api: ApiClient, collection: Collection, label: str, full: bool = True
 ) -> tuple[str, dict[str, Any]]:
     """A create body with `label` and the non-ASCII sample text in every free-text field."""
     mt, media = create_schema(document, api, collection)
     text = f"{label} {RICH_TEXT}"
+    owned = server_managed(collection)
     try:
-        body = sample_object(document, media.get("schema") or {}, text, full, "body")
+        body = sample_object(document, media.get("schema") or {}, text, full, "body", owned)
     except SampleError as exc:
         example = media.get("example")
         if not isinstance(example, dict):
             raise Undecided(f"cannot make a record for {collection.create}: {exc}") from None
-        body = copy.deepcopy(example)
+        body = {k: copy.deepcopy(v) for k, v in example.items() if k not in owned}
     return mt, body
+
+
+def rejection(response: requests.Response, sent: dict[str, Any], known: set[str]) -> str:
+    """Why the API refused a record, in its own words (problem details or body), and the properties it names."""
+    body = json_body(response)
+    said = []
+    if isinstance(body, dict):
+        said = [str(body[k]) for k in ("title", "detail", "message", "error", "error_description") if body.get(k)]
+        for key in ("errors", "invalid-params", "invalid_params", "violations", "details"):
+            if isinstance(body.get(key), list):
+                said.extend(json.dumps(item, ensure_ascii=False)[:200] for item in body[key][:5])
+    words = "; ".join(said) or response.text.strip()[:300] or "no explanation in the body"
+    named = [n for n in sorted(known | set(sent)) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", words)]
+    blamed = [f"{n} (sent {ascii(sent[n])[:80]})" if n in sent else f"{n} (not sent)" for n in named]
+    return f"HTTP {response.status_code}: {words[:400]}" + (f"; it names {', '.join(blamed)}" if blamed else "")
 
 
 @dataclass
@@ -167,6 +213,7 @@ class Created:
     sent: dict[str, Any]
     returned: dict[str, Any]
     at: float = 0.0
+    response: requests.Response | None = None  # the create operation's answer (None for an adopted record)
 
 
 @dataclass
@@ -186,9 +233,11 @@ class RecordMaker:
         mt, body = sample_input(self.document, self.api, self.collection, marker(self.seed, self.check, n), full)
         response = self.api.call(self.collection.create, json=None, data=dump_json(body), headers={"Content-Type": mt})
         if not 200 <= response.status_code < 300:
+            _, media = create_schema(self.document, self.api, self.collection)
+            known = set(schema_properties(self.document, media.get("schema") or {}))
             raise Undecided(
-                f"could not create a test record with {self.collection.create}: "
-                f"HTTP {response.status_code} {response.text[:200]}"
+                f"could not create a test record with {self.collection.create}, which refused "
+                f"{{{', '.join(sorted(body))}}}: {rejection(response, body, known)}"
             )
         returned = json_body(response)
         record_id = returned.get(self.collection.id_field) if isinstance(returned, dict) else None
@@ -200,9 +249,11 @@ class RecordMaker:
                 f"{self.collection.create} returned no {self.collection.id_field!r} and no Location, so the harness "
                 "cannot identify the record it created"
             )
-        created = Created(str(record_id), body, returned if isinstance(returned, dict) else {}, _server_time(response))
+        returned = returned if isinstance(returned, dict) else {}
+        created = Created(str(record_id), body, returned, _server_time(response), response)
         self.made.append(created)
-        self.evidence.append({"created": created.id, "collection": self.collection.name})
+        label = f"created a test record in {self.collection.name}"
+        self.evidence.append(observed(response, label, id=created.id, sent=sorted(body)))
         return created
 
     def delete(self, created: Created) -> requests.Response:
@@ -230,8 +281,9 @@ class RecordMaker:
         for created in list(self.made):
             try:
                 self.api.call(self.collection.delete, path_params=delete_params(self.api, self.collection, created.id))
-            except requests.RequestException:
-                self.evidence.append({"cleanup_failed": created.id})
+            except requests.RequestException as exc:
+                why = "timed out (see --request-timeout)" if timed_out(exc) else type(exc).__name__
+                self.evidence.append({"cleanup_failed": created.id, "why": why})
 
 
 @contextmanager
