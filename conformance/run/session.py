@@ -82,6 +82,10 @@ class RunSession:
         """The credentials to send: --header lines, then $CONFORMANCE_HEADERS."""
         return parse_headers([*self.settings.headers, *headers_from_environment()])
 
+    def peer_headers(self) -> dict[str, str]:
+        """A second client's credentials (--peer-header), for the isolation requirement; empty when not given."""
+        return parse_headers(self.settings.peer_headers, "--peer-header")
+
     def verify(self) -> bool | str:
         return tls_verify(self.settings.ca_bundle, self.settings.insecure)
 
@@ -102,7 +106,7 @@ class RunSession:
         base_url = self.settings.base_url
         if base_url is None and self.container is not None:  # the document's servers name the supplier's host
             base_url = container_base_url(self.container.origin, spec.document)
-        self.target = build_target(spec, base_url, self.headers(), self.verify())
+        self.target = build_target(spec, base_url, self.headers(), self.verify(), self.peer_headers())
         self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
 
     def wanted(self) -> set[str]:
