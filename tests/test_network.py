@@ -1,5 +1,7 @@
-"""Network integration: TLS probes against real trustme servers on loopback, the plain-HTTP probe, the
-certificate check with and without --insecure, and the NET variants that need special serving.
+"""Network integration: TLS probes against real trustme servers on loopback, the plain-HTTP probe (against
+real listeners, and on ports 443 and 80 of a loopback address of its own), the certificate check with and
+without --insecure, NET-06 on documents, NET-12's version headers, NET-14 with and without a second client,
+the second supplier's network verdicts, and the NET variants that need special serving.
 
 Every other NET variant runs through tests/test_core_run.py::test_each_defect_fails_exactly_its_requirement,
 which shows its check failing on the defect while the conformant supplier passes it.
@@ -384,11 +386,16 @@ def test_header_parsers() -> None:
 # --- NET-06: credentials judged by what the document declares ---------------------------------------
 
 
-def _auth_scheme_outcome(document: dict, tmp_path: Path) -> tuple[str, str]:
-    """Run the NET-06 check itself on `document` (loaded and validated as a run loads it): outcome and reason."""
+def _target(document: dict, tmp_path: Path, **credentials: dict[str, str]) -> Target:
+    """A target for `document`, loaded and validated as a run loads it."""
     path = tmp_path / "openapi.json"
     path.write_text(json.dumps(document), "utf-8")
-    target = Target(spec=load_spec(str(path)), base_url="https://127.0.0.1:1/v1")
+    return Target(spec=load_spec(str(path)), base_url="https://127.0.0.1:1/v1", **credentials)
+
+
+def _auth_scheme_outcome(document: dict, tmp_path: Path) -> tuple[str, str]:
+    """Run the NET-06 check itself on `document`: outcome and reason."""
+    target = _target(document, tmp_path)
     try:
         network_checks.test_standard_auth_schemes(target, [])
     except AssertionError as exc:
@@ -453,6 +460,17 @@ def test_only_headers_that_carry_an_api_version_count() -> None:
 
 
 # --- NET-14: one client cannot reach another's records -------------------------------------------------
+
+
+def test_peer_credentials_are_redacted_like_ours(tmp_path: Path) -> None:
+    target = _target(
+        build_document(),
+        tmp_path,
+        headers={"Authorization": "Bearer first-secret"},
+        peer_headers={"Authorization": "Bearer peer-secret", "X-Tenant-Key": "tenant-secret"},
+    )
+    shown = target.redactor.text("Bearer first-secret / Bearer peer-secret / peer-secret / tenant-secret")
+    assert shown == "[REDACTED] / [REDACTED] / [REDACTED] / [REDACTED]"
 
 
 def _without_peer(args: list[str]) -> list[str]:
