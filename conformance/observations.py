@@ -1,4 +1,4 @@
-"""What responses say besides their contract: leaked internals, rate limits, HSTS.
+"""What responses say besides their contract: leaked internals, rate limits, HSTS, the API version.
 
 Both the fuzzer (on every response it sees) and the network checks (on the responses they provoke) read
 responses through these functions, so a leak or a usable 429 means the same thing to both.
@@ -30,6 +30,9 @@ LEAK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 BANNER_HEADERS = ("x-powered-by", "x-aspnet-version", "x-aspnetmvc-version", "x-generator")
 VERSIONED_PRODUCT = re.compile(r"[A-Za-z][\w.-]*/\d")
+# Headers that carry the API's own version: API-Version, X-API-Version, X-GitHub-Api-Version, Accept-Version,
+# Version. Never a banner that happens to say "version" (X-AspNet-Version names the server's software).
+API_VERSION_HEADER = re.compile(r"^(?:x-)?(?:(?:[a-z0-9]+-)?api-version|(?:accept-)?version)$", re.I)
 
 
 def find_leaks(text: str) -> list[str]:
@@ -50,6 +53,11 @@ def banner_leaks(headers: Mapping[str, str]) -> list[str]:
     if VERSIONED_PRODUCT.search(server):
         found.append(f"Server: {server}")
     return found
+
+
+def api_version_headers(headers: Mapping[str, str]) -> list[str]:
+    """The names of headers that carry an API version (with a value); banners never match."""
+    return [name for name, value in headers.items() if API_VERSION_HEADER.match(name) and value.strip()]
 
 
 def hsts_max_age(value: str | None) -> int | None:

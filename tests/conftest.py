@@ -74,6 +74,8 @@ def run_plain_pytest(supplier: RunningSupplier, out: Path, cwd: Path, *extra: st
             supplier.spec_url,
             "--conformance-header",
             f"Authorization: Bearer {supplier.token}",
+            "--conformance-peer-header",
+            f"Authorization: Bearer {supplier.peer_token}",
             "--conformance-ca-bundle",
             supplier.ca_bundle,
             "--conformance-max-rps",

@@ -1,28 +1,57 @@
-"""Network integration: TLS probes against real trustme servers on loopback, the plain-HTTP probe, the
-certificate check with and without --insecure, and the NET variants that need special serving.
+"""Network integration: TLS probes against real trustme servers on loopback, the plain-HTTP probe (against
+real listeners, and on ports 443 and 80 of a loopback address of its own), the certificate check with and
+without --insecure, NET-06 on documents, NET-12's version headers, NET-14 with and without a second client,
+the second supplier's network verdicts, and the NET variants that need special serving.
 
 Every other NET variant runs through tests/test_core_run.py::test_each_defect_fails_exactly_its_requirement,
 which shows its check failing on the defect while the conformant supplier passes it.
 """
 
+import contextlib
 import datetime
 import json
+import random
+import socket
 import ssl
+import struct
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import jsonschema
 import pytest
 import requests
+from planning_supplier import VARIANTS as PLANNING_VARIANTS
+from planning_supplier import serve as serve_planning
 
 from conformance.catalogue import load_profiles
-from conformance.checks.kit.probes import Endpoint, Probe, check_certificate, probe_plain_http, probe_tls_version
+from conformance.checks import network as network_checks  # a module: pytest must not collect its checks here
+from conformance.checks.kit.probes import (
+    Endpoint,
+    PlainHttp,
+    Probe,
+    check_certificate,
+    probe_plain_http,
+    probe_tls_version,
+)
 from conformance.demo import VARIANTS, RunningSupplier, serve, tls
-from conformance.demo.openapi import document_for
-from conformance.observations import banner_leaks, find_leaks, hsts_max_age, tells_when_to_retry, valid_retry_after
+from conformance.demo.openapi import build_document, document_for
+from conformance.fuzzing import CHECK_REQUIREMENTS, MALFORMED_INPUT_REQUIREMENT
+from conformance.observations import (
+    api_version_headers,
+    banner_leaks,
+    find_leaks,
+    hsts_max_age,
+    tells_when_to_retry,
+    valid_retry_after,
+)
 from conformance.record import RunRecord
 from conformance.schemas_loader import load_schema
+from conformance.spec import load_spec
+from conformance.target import Target
 from conformance.trust.certificate import certification_failures
-from tests.conftest import file_spec_args, run_cli, run_plain_pytest, supplier_args
+from tests.conftest import SEED, CliRun, file_spec_args, run_cli, run_plain_pytest, supplier_args
 
 NET_ONLY = ("--profile", "network-integration")
 
@@ -115,23 +144,145 @@ def test_certificate_check_cannot_decide_without_a_server() -> None:
 # --- plain HTTP -----------------------------------------------------------------------------------
 
 
+@contextmanager
+def listening(answer: Callable[[socket.socket], None], host: str = "127.0.0.1", port: int = 0) -> Iterator[int]:
+    """A raw TCP listener on loopback that treats every connection with `answer`; yields its port."""
+    server = socket.create_server((host, port))
+    connections: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            connections.append(connection)
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone leaves the port listening
+        server.close()
+        for connection in connections:
+            connection.close()
+
+
+def reset(connection: socket.socket) -> None:
+    """Close with SO_LINGER 0: the kernel answers with a TCP reset."""
+    connection.recv(4096)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+def tls_alert(connection: socket.socket) -> None:
+    """What a TLS stack may send to a plain-HTTP request: a fatal handshake_failure alert, then close."""
+    connection.recv(4096)
+    connection.sendall(b"\x15\x03\x01\x00\x02\x02\x28")
+    connection.close()
+
+
+def silent(connection: socket.socket) -> None:
+    """Read the request and never answer (the listener closes the connection when the test ends)."""
+    connection.recv(4096)
+
+
+def http_answer(status: int, location: str = "") -> Callable[[socket.socket], None]:
+    def answer(connection: socket.socket) -> None:
+        connection.recv(4096)
+        moved = f"Location: {location}\r\n" if location else ""
+        connection.sendall(f"HTTP/1.1 {status} X\r\n{moved}Content-Length: 0\r\nConnection: close\r\n\r\n".encode())
+        connection.close()
+
+    return answer
+
+
 @pytest.mark.parametrize(
-    ("mode", "ok", "phrase"),
-    [("refuse", True, "refused"), ("redirect", True, "redirected to HTTPS"), ("serve", False, "answers 200")],
+    ("answer", "expected"),
+    [
+        (reset, PlainHttp.RESET),
+        (tls_alert, PlainHttp.DROPPED),
+        (silent, PlainHttp.TIMED_OUT),
+        (http_answer(301, "https://127.0.0.1/v1/health"), PlainHttp.REDIRECTED),
+        (http_answer(301, "http://127.0.0.1:8080/v1/health"), PlainHttp.ANSWERED),
+        (http_answer(400), PlainHttp.ANSWERED),  # nginx's "plain HTTP request was sent to HTTPS port"
+        (http_answer(200), PlainHttp.ANSWERED),
+    ],
+    ids=["reset", "tls-alert", "silent", "redirect-to-https", "redirect-to-http", "answers-400", "answers-200"],
 )
-def test_plain_http_on_the_https_port(mode: str, ok: bool, phrase: str) -> None:
+def test_plain_http_probe_names_each_way_of_answering(answer: Callable, expected: PlainHttp) -> None:
+    with listening(answer) as port:
+        probe = probe_plain_http(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+    assert probe.result is expected, probe
+    assert probe.as_evidence()["result"] == expected.value
+    assert probe.as_evidence()["probe"] == f"GET http://127.0.0.1:{port}/v1/health (plain HTTP, no credentials)"
+
+
+def test_plain_http_probe_sees_a_refused_connection() -> None:
+    with listening(silent) as port:
+        pass
+    probe = probe_plain_http(f"http://127.0.0.1:{port}/v1/health", timeout=1)
+    assert probe.result is PlainHttp.REFUSED, probe
+    assert "connection refused" in probe.detail
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [("refuse", PlainHttp.DROPPED), ("redirect", PlainHttp.REDIRECTED), ("serve", PlainHttp.ANSWERED)],
+)
+def test_plain_http_on_the_demo_https_port(mode: str, expected: PlainHttp) -> None:
     with serve("conformant", plain_http=mode) as supplier:
-        endpoint = Endpoint.of(supplier.base + "/v1")
-        result = probe_plain_http(endpoint.plain_http_url("/v1/health"))
+        (url,) = Endpoint.of(supplier.base + "/v1").plain_http_urls("/v1/health")
+        result = probe_plain_http(url)
         https_still_works = requests.get(supplier.base + "/v1/health", verify=tls.ca_bundle(), timeout=5).status_code
-    assert result.ok is ok, result
-    assert phrase in result.detail
+    assert result.result is expected, result
     assert https_still_works == 200
 
 
-def test_plain_http_counterpart_of_port_443_is_port_80() -> None:
-    assert Endpoint.of("https://api.example/v1").plain_http_url("/v1/health") == "http://api.example/v1/health"
-    assert Endpoint.of("https://[::1]:8443/v1").plain_http_url("/x") == "http://[::1]:8443/x"
+def test_plain_http_is_tried_on_the_tls_port_and_on_port_80_for_443() -> None:
+    assert Endpoint.of("https://api.example/v1").plain_http_urls("/v1/health") == [
+        "http://api.example/v1/health",
+        "http://api.example:443/v1/health",
+    ]
+    assert Endpoint.of("https://[::1]:8443/v1").plain_http_urls("/x") == ["http://[::1]:8443/x"]
+
+
+def _loopback_address() -> str:
+    """A loopback address of its own, so ports 80 and 443 on it are free whatever else runs on this machine."""
+    return f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+
+
+@pytest.mark.parametrize(
+    ("port_80", "outcome", "results"),
+    [
+        (None, "pass", ["refused", "dropped"]),
+        (http_answer(200), "fail", ["answered", "dropped"]),
+        (silent, "error", ["timed out", "dropped"]),
+    ],
+    ids=["nothing-on-80", "80-answers", "80-never-answers"],
+)
+def test_https_on_443_is_probed_on_port_80_of_the_same_host(
+    port_80: Callable | None, outcome: str, results: list[str], tmp_path: Path
+) -> None:
+    host = _loopback_address()
+    with contextlib.ExitStack() as stack:
+        if port_80 is not None:
+            stack.enter_context(listening(port_80, host, 80))
+        supplier = stack.enter_context(serve("conformant", host=host, port=443, https=tls.server_context((host,))))
+        result = run_cli([*supplier_args(supplier), *NET_ONLY], tmp_path)
+    (net02,) = [r for p in result.results["profiles"] for r in p["requirements"] if r["id"] == "NET-02"]
+    assert net02["outcome"] == outcome, net02
+    probes = {e["probe"]: e["result"] for e in net02["evidence"] if "probe" in e}
+    assert list(probes) == [
+        f"GET http://{host}/v1/health (plain HTTP, no credentials)",
+        f"GET http://{host}:443/v1/health (plain HTTP, no credentials)",
+    ]
+    assert list(probes.values()) == results
+    if outcome == "fail":
+        assert f"http://{host}/v1/health answers 200 over plain HTTP" in net02["reason"]
+    if outcome == "error":
+        assert net02["reason"].startswith("could not tell whether plain HTTP is refused")
 
 
 def test_api_served_over_plain_http_fails_the_tls_requirements(tmp_path: Path) -> None:
@@ -281,3 +432,182 @@ def test_header_parsers() -> None:
     assert tells_when_to_retry({"Retry-After": "1"})
     assert tells_when_to_retry({"RateLimit": '"default";r=0;t=10'})
     assert not tells_when_to_retry({"Content-Type": "application/problem+json"})
+
+
+# --- NET-06: credentials judged by what the document declares ---------------------------------------
+
+
+def _target(document: dict, tmp_path: Path, **credentials: dict[str, str]) -> Target:
+    """A target for `document`, loaded and validated as a run loads it."""
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(document), "utf-8")
+    return Target(spec=load_spec(str(path)), base_url="https://127.0.0.1:1/v1", **credentials)
+
+
+def _auth_scheme_outcome(document: dict, tmp_path: Path) -> tuple[str, str]:
+    """Run the NET-06 check itself on `document`: outcome and reason."""
+    target = _target(document, tmp_path)
+    try:
+        network_checks.test_standard_auth_schemes(target, [])
+    except AssertionError as exc:
+        return "fail", str(exc)
+    except pytest.skip.Exception as exc:
+        return "not-applicable", str(exc)
+    return "pass", ""
+
+
+def _with_query_parameter(parameter: dict) -> dict:
+    """The demo's document with `parameter` on listCases, by $ref as real documents often declare it."""
+    document = build_document()
+    document["components"]["parameters"] = {"Extra": parameter}
+    operation = document["paths"]["/cases"]["get"]
+    operation["parameters"] = [*operation.get("parameters", []), {"$ref": "#/components/parameters/Extra"}]
+    return document
+
+
+@pytest.mark.parametrize("name", ["_token", "session", "page_token", "key"])
+def test_a_cursor_named_like_a_credential_is_not_one(name: str, tmp_path: Path) -> None:
+    cursor = {"name": name, "in": "query", "description": "Where the next page starts.", "schema": {"type": "string"}}
+    assert _auth_scheme_outcome(_with_query_parameter(cursor), tmp_path) == ("pass", "")
+
+
+def test_a_declared_query_api_key_fails_by_ref_too(tmp_path: Path) -> None:
+    document = build_document()
+    document["components"]["securitySchemes"]["queryKey"] = {"$ref": "#/components/securitySchemes/x-query-key"}
+    document["components"]["securitySchemes"]["x-query-key"] = {"type": "apiKey", "in": "query", "name": "code"}
+    document["security"] = [{"bearerAuth": []}, {"queryKey": []}]
+    outcome, reason = _auth_scheme_outcome(document, tmp_path)
+    assert outcome == "fail"
+    assert "queryKey passes a credential in the query string ('code')" in reason
+
+
+def test_the_query_twin_of_a_header_api_key_fails(tmp_path: Path) -> None:
+    document = _with_query_parameter({"name": "X-Council-Key", "in": "query", "schema": {"type": "string"}})
+    document["components"]["securitySchemes"]["councilKey"] = {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Council-Key",
+    }
+    outcome, reason = _auth_scheme_outcome(document, tmp_path)
+    assert outcome == "fail"
+    assert "GET /cases takes the credential of councilKey ('X-Council-Key') in the query string" in reason
+
+
+def test_a_password_in_the_query_fails(tmp_path: Path) -> None:
+    document = _with_query_parameter({"name": "pin", "in": "query", "schema": {"type": "string", "format": "password"}})
+    outcome, reason = _auth_scheme_outcome(document, tmp_path)
+    assert outcome == "fail"
+    assert "GET /cases takes a password ('pin', format: password) in the query string" in reason
+
+
+# --- NET-12: a banner is not a version ------------------------------------------------------------------
+
+
+def test_only_headers_that_carry_an_api_version_count() -> None:
+    versions = {"API-Version": "2", "X-API-Version": "2", "Accept-Version": "~2", "X-GitHub-Api-Version": "2022-11-28"}
+    banners = {"X-AspNet-Version": "4.0.30319", "X-AspNetMvc-Version": "5.2", "X-Powered-By": "PHP/8.2", "Server": "x"}
+    assert api_version_headers({**versions, **banners, "Version": ""}) == list(versions)
+    assert api_version_headers(banners) == []
+
+
+# --- NET-14: one client cannot reach another's records -------------------------------------------------
+
+
+def test_peer_credentials_are_redacted_like_ours(tmp_path: Path) -> None:
+    target = _target(
+        build_document(),
+        tmp_path,
+        headers={"Authorization": "Bearer first-secret"},
+        peer_headers={"Authorization": "Bearer peer-secret", "X-Tenant-Key": "tenant-secret"},
+    )
+    shown = target.redactor.text("Bearer first-secret / Bearer peer-secret / peer-secret / tenant-secret")
+    assert shown == "[REDACTED] / [REDACTED] / [REDACTED] / [REDACTED]"
+
+
+def _without_peer(args: list[str]) -> list[str]:
+    at = args.index("--peer-header")
+    return args[:at] + args[at + 2 :]
+
+
+def _requirement(result: CliRun, rid: str) -> dict:
+    (found,) = [r for p in result.results["profiles"] for r in p["requirements"] if r["id"] == rid]
+    return found
+
+
+def test_isolation_without_a_peer_is_not_applicable_and_says_how_to_give_one(tmp_path: Path) -> None:
+    with serve("cross-client-read") as supplier:
+        result = run_cli([*_without_peer(supplier_args(supplier)), *NET_ONLY], tmp_path)
+    net14 = _requirement(result, "NET-14")
+    assert net14["outcome"] == "not-applicable"
+    assert "--peer-header 'Authorization: Bearer <another client's token>'" in net14["reason"]
+
+
+def test_peer_credentials_the_api_refuses_decide_nothing(tmp_path: Path) -> None:
+    with serve("cross-client-read") as supplier:
+        args = [*_without_peer(supplier_args(supplier)), "--peer-header", "Authorization: Bearer nobody-at-all"]
+        result = run_cli([*args, *NET_ONLY], tmp_path)
+    net14 = _requirement(result, "NET-14")
+    assert net14["outcome"] == "error", net14
+    assert "every request with the --peer-header credentials was answered 401" in net14["reason"]
+
+
+def test_peer_repeating_our_own_credentials_is_a_usage_error(tmp_path: Path) -> None:
+    with serve("conformant") as supplier:
+        args = [*_without_peer(supplier_args(supplier)), "--peer-header", f"Authorization: Bearer {supplier.token}"]
+        result = run_cli([*args, *NET_ONLY], tmp_path)
+    assert result.code == 2
+    assert "--peer-header repeats --header" in result.stderr
+
+
+def test_a_peer_sharing_the_first_clients_cases_is_caught_reading_listing_and_exporting(tmp_path: Path) -> None:
+    with serve("conformant") as supplier:
+        supplier.app.clients[supplier.peer_token] = supplier.app.clients[supplier.token]  # one tenant for both
+        result = run_cli([*supplier_args(supplier), *NET_ONLY], tmp_path)
+    net14 = _requirement(result, "NET-14")
+    assert net14["outcome"] == "fail", net14
+    assert net14["reason"].startswith("a second client reaches records the first client created: read: GET /v1/cases/")
+    assert "; list: GET /v1/cases answered 200 with cases record" in net14["reason"]
+    assert "; export: GET /v1/cases/export answered 200 with cases record" in net14["reason"]
+    assert [e["saw_the_record"] for e in net14["evidence"] if e.get("client") == "peer"] == [True, True, True]
+
+
+def test_a_peer_with_its_own_record_under_the_same_id_is_not_accused(tmp_path: Path) -> None:
+    """Ids counted per client: the peer's own case 23 is not the first client's case 23. Its token stays secret."""
+    with serve("conformant") as supplier:
+        peer_cases = supplier.app.clients[supplier.peer_token].store
+        for n in range(500):
+            peer_cases.create({"title": f"peer case {n}", "category": "alarm", "reportedAt": "2026-11-25T14:30:00Z"})
+        result = run_cli([*supplier_args(supplier), *NET_ONLY], tmp_path)
+    net14 = _requirement(result, "NET-14")
+    assert net14["outcome"] == "pass", net14
+    peer_read = next(e for e in net14["evidence"] if e.get("client") == "peer" and "by id" in e["label"])
+    assert peer_read["status"] == 200 and peer_read["saw_the_record"] is False  # the same id really was the peer's
+    assert all(e["records_seen"] >= 500 for e in net14["evidence"] if "records_seen" in e)
+    for name in ("results.json", "junit.xml", "report.html"):
+        assert supplier.peer_token not in (tmp_path / name).read_text("utf-8")
+    assert supplier.peer_token not in result.stdout + result.stderr
+
+
+# --- the second supplier, shaped unlike the first -------------------------------------------------------
+
+NET_IDS = {r.id for r in load_profiles()["network-integration"].requirements}
+# Decided by the fuzzer, which another test runs against this supplier: not this module's business.
+FUZZ_DECIDED = set(CHECK_REQUIREMENTS.values()) | {MALFORMED_INPUT_REQUIREMENT}
+
+
+@pytest.mark.parametrize("variant", ["conformant", "cross-tenant-read", "bare-401"])
+def test_planning_supplier_network_verdicts(variant: str, tmp_path: Path) -> None:
+    with serve_planning(variant) as supplier:
+        assert "--peer-header" in supplier.harness_args()
+        args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", "5", *NET_ONLY]
+        result = run_cli(args, tmp_path)
+    outcomes = {rid: o for rid, o in result.outcomes().items() if rid not in FUZZ_DECIDED}
+    assert {rid for rid, o in outcomes.items() if o == "fail"} == set(PLANNING_VARIANTS[variant].violates) & NET_IDS
+    reasons = {rid: _requirement(result, rid)["reason"] for rid, o in outcomes.items() if o == "not-applicable"}
+    assert reasons == {
+        "NET-11": "no rate limiting seen: no 429 while fuzzing or in a burst of 30 health checks, and no RateLimit "
+        "headers",
+        "NET-13": "no CORS headers in answer to a cross-origin request from https://conformance-probe.invalid: the "
+        "API offers no CORS",
+    }
+    assert {o for rid, o in outcomes.items() if rid not in reasons and rid not in result.failed()} == {"pass"}

@@ -1,7 +1,8 @@
-"""Network integration: TLS, certificates, plain HTTP, authentication schemes, health, what responses give
-away, malformed input, rate limiting, versioning and CORS.
+"""Network integration: TLS, certificates, plain HTTP, authentication schemes and challenges, isolation
+between clients, health, what responses give away, malformed input, rate limiting, versioning and CORS.
 
-Direct checks send only GET and OPTIONS requests, only to the target's own host, with short timeouts.
+Direct checks send only GET and OPTIONS requests, only to the target's own host, with short timeouts; the
+isolation check alone also creates (and deletes again) one test record per declared collection.
 """
 
 import re
@@ -11,24 +12,36 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.checks.kit.declared import DeclaredCollections
+from conformance.checks.kit.declared import DeclaredCollections, open_declared
 from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.fuzzed import assert_no_findings
-from conformance.checks.kit.outcomes import Undecided, not_applicable
+from conformance.checks.kit.isolation import Planted, as_peer, peer_views
+from conformance.checks.kit.outcomes import Undecided, listed, not_applicable
 from conformance.checks.kit.probes import (
     LEGACY_TLS,
     MODERN_TLS,
+    PLAIN_HTTP_UNDECIDED,
     PROBE_TIMEOUT,
     Endpoint,
+    PlainHttp,
     Probe,
     check_certificate,
     probe_plain_http,
     probe_tls_version,
 )
+from conformance.checks.kit.records import marker
+from conformance.checks.kit.security import credentials_in_query, declared_security_schemes
 from conformance.client import HTTP_METHODS, ApiClient, Operation, declares_security
 from conformance.declaration import DeclarationError, read_declaration
 from conformance.fuzzing import MALFORMED_INPUT_REQUIREMENT, FuzzReport
-from conformance.observations import banner_leaks, find_leaks, hsts_max_age, rate_limit_headers, tells_when_to_retry
+from conformance.observations import (
+    api_version_headers,
+    banner_leaks,
+    find_leaks,
+    hsts_max_age,
+    rate_limit_headers,
+    tells_when_to_retry,
+)
 from conformance.target import Target
 
 HEALTH_DEADLINE = 2.0  # seconds: "promptly"
@@ -38,24 +51,8 @@ MAX_POLITE_WAIT = 2.0  # after provoking a 429, wait this long at most before th
 PROBE_ORIGIN = "https://conformance-probe.invalid"
 STANDARD_HTTP_SCHEMES = {"bearer", "basic"}
 STANDARD_SCHEME_TYPES = {"oauth2", "openIdConnect", "mutualTLS"}
-CREDENTIAL_PARAMETER_NAMES = {
-    "accesstoken",
-    "apikey",
-    "apitoken",
-    "auth",
-    "authorization",
-    "authtoken",
-    "clientsecret",
-    "idtoken",
-    "jwt",
-    "key",
-    "passwd",
-    "password",
-    "secret",
-    "session",
-    "sessionid",
-    "token",
-}
+# RFC 9110 11.6.1: a challenge starts with its auth-scheme, a token.
+AUTH_CHALLENGE = re.compile(r"^\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 VERSION_SEGMENT = re.compile(r"^v\d+(\.\d+)*$", re.I)
 
 
@@ -122,9 +119,13 @@ def test_https_only(target: Target, api: ApiClient, evidence: list[dict[str, Any
     assert endpoint.https, f"the API is served over plain HTTP ({target.base_url}); serve it over HTTPS only"
     health = _health(api)
     path = endpoint.path + (health.path if health else "/")
-    result = probe_plain_http(endpoint.plain_http_url(path))
-    evidence.append(result.evidence)
-    assert result.ok, result.detail
+    probes = [probe_plain_http(url) for url in endpoint.plain_http_urls(path)]
+    evidence.extend(p.as_evidence() for p in probes)
+    answered = [p.detail for p in probes if p.result is PlainHttp.ANSWERED]
+    assert not answered, "; ".join(answered) + ": refuse plain HTTP or redirect it to https://"
+    undecided = [p.detail for p in probes if p.result in PLAIN_HTTP_UNDECIDED]
+    if undecided:
+        raise Undecided("could not tell whether plain HTTP is refused: " + "; ".join(undecided))
 
 
 @pytest.mark.requirement("NET-03")
@@ -182,7 +183,7 @@ def test_hsts(target: Target, sampled: list[tuple[str, requests.Response]], evid
 @pytest.mark.requirement("NET-06")
 def test_standard_auth_schemes(target: Target, evidence: list[dict[str, Any]]) -> None:
     document = target.spec.document
-    schemes = (document.get("components") or {}).get("securitySchemes") or document.get("securityDefinitions") or {}
+    schemes = declared_security_schemes(document)
     problems = []
     for name, scheme in schemes.items():
         kind = scheme.get("type", "")
@@ -197,16 +198,7 @@ def test_standard_auth_schemes(target: Target, evidence: list[dict[str, Any]]) -
             problems.append(f"{name} uses HTTP scheme {scheme.get('scheme')!r}; use bearer or basic")
         elif kind not in {"http", "basic", *STANDARD_SCHEME_TYPES}:
             problems.append(f"{name} has type {kind!r}, not a standard scheme")
-    for path, item in (document.get("paths") or {}).items():
-        shared = (item or {}).get("parameters") or []
-        for method in HTTP_METHODS:
-            operation = (item or {}).get(method)
-            if not isinstance(operation, dict):
-                continue
-            for parameter in [*shared, *(operation.get("parameters") or [])]:
-                name = str(parameter.get("name", "")) if isinstance(parameter, dict) else ""
-                if parameter.get("in") == "query" and re.sub(r"[-_.]", "", name.lower()) in CREDENTIAL_PARAMETER_NAMES:
-                    problems.append(f"{method.upper()} {path} takes a credential-like query parameter {name!r}")
+    problems.extend(credentials_in_query(document, schemes))
     if not schemes and not problems:
         not_applicable("the document declares no security scheme")
     assert not problems, "; ".join(sorted(set(problems)))
@@ -343,7 +335,7 @@ def test_api_is_versioned(
             ):
                 where.append(f"a version header parameter on {method.upper()} {path}")
     for label, response in sampled:
-        names = [name for name in response.headers if "version" in name.lower()]
+        names = api_version_headers(response.headers)
         if names:
             where.append(f"response header {names[0]} on {label}")
     evidence.append({"info.version": version, "base_url": target.base_url, "versioned_by": where[:5]})
@@ -387,3 +379,58 @@ def test_cors_never_any_origin_with_credentials(api: ApiClient, evidence: list[d
         not_applicable(
             f"no CORS headers in answer to a cross-origin request from {PROBE_ORIGIN}: the API offers no CORS"
         )
+
+
+@pytest.mark.requirement("NET-14")
+def test_clients_cannot_reach_each_others_records(api: ApiClient, seed: int, evidence: list[dict[str, Any]]) -> None:
+    if not api.target.peer_headers:
+        not_applicable(
+            "no second client's credentials were given, so isolation between clients was not tested; give them with "
+            "--peer-header 'Authorization: Bearer <another client's token>' (pytest: --conformance-peer-header)"
+        )
+    declared = open_declared("NET-14", api, seed, evidence)
+    peer = as_peer(api)
+    seen, views = [], []
+    for collection in declared.collections:
+        with declared.records(collection) as maker:
+            created = maker.create()
+            own = maker.read(created.id)
+            evidence.append(observed(own, f"the first client reads its {collection.name} record", client="first"))
+            if not 200 <= own.status_code < 300:
+                raise Undecided(
+                    f"the client that created {collection.name} record {created.id} could not read it back "
+                    f"({own.status_code}), so what a second client is answered proves nothing"
+                )
+            planted = Planted.of(collection, created, marker(seed, declared.check_label, len(maker.made)))
+            for view in peer_views(peer, declared.document, planted):
+                evidence.append(view.evidence(planted))
+                views.append(view)
+                if view.saw:
+                    request = view.response.request
+                    seen.append(
+                        f"{view.how}: {request.method} {request.path_url} answered {view.response.status_code} "
+                        f"with {collection.name} record {created.id}"
+                    )
+    assert not seen, "a second client reaches records the first client created: " + listed(seen)
+    if all(view.refused_credentials for view in views):
+        raise Undecided(
+            "every request with the --peer-header credentials was answered 401: the API does not accept them, so "
+            "they cannot show that a signed-in client is kept from another's records"
+        )
+
+
+@pytest.mark.requirement("NET-15")
+def test_unauthorized_carries_a_challenge(
+    sampled: list[tuple[str, requests.Response]], evidence: list[dict[str, Any]]
+) -> None:
+    unauthorized = [(label, response) for label, response in sampled if response.status_code == 401]
+    if not unauthorized:
+        answers = "; ".join(f"{label}: {response.status_code}" for label, response in sampled)
+        not_applicable(f"none of the sampled requests was answered 401, so no challenge was due ({answers})")
+    missing = []
+    for label, response in unauthorized:
+        challenge = response.headers.get("WWW-Authenticate")
+        evidence.append(observed(response, label, www_authenticate=challenge))
+        if not AUTH_CHALLENGE.match(challenge or ""):
+            missing.append(f"{label}, {response.request.path_url}: {challenge or 'no header'}")
+    assert not missing, "401 responses without a WWW-Authenticate challenge: " + listed(missing)

@@ -36,6 +36,11 @@ def demo(**options: Any) -> None:
     with serve("conformant") as supplier:
         click.echo(f"reference supplier at {supplier.spec_url}", err=True)
         settings = RunSettings.from_options(
-            {**options, "spec": supplier.spec_url, "headers": (f"Authorization: Bearer {supplier.token}",)}
+            {
+                **options,
+                "spec": supplier.spec_url,
+                "headers": (f"Authorization: Bearer {supplier.token}",),
+                "peer_headers": (f"Authorization: Bearer {supplier.peer_token}",),
+            }
         )
         finish(dataclasses.replace(settings, ca_bundle=settings.ca_bundle or supplier.ca_bundle))

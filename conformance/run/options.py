@@ -53,6 +53,13 @@ TARGET_OPTIONS = (
     Option("spec", "URL or file path of the supplier's OpenAPI document (with --image: the one it serves)."),
     Option("base-url", "Base URL of the API (default: the document's servers)."),
     Option("header", "'Name: value' sent with every request (repeatable).", multiple=True, field_name="headers"),
+    Option(
+        "peer-header",
+        "'Name: value' of a second client, used to show that clients cannot read each other's records "
+        "(repeatable; a secret, redacted like --header).",
+        multiple=True,
+        field_name="peer_headers",
+    ),
 )
 
 # How it is tested.

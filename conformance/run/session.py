@@ -32,7 +32,7 @@ from conformance.record import (
 from conformance.render.reports import write_reports
 from conformance.run.settings import RunSettings
 from conformance.safety import Safety
-from conformance.spec import CertificateNotVerified, LoadedSpec, load_spec, resolve_base_url
+from conformance.spec import CertificateNotVerified, LoadedSpec, load_spec
 from conformance.target import Target, build_target, headers_from_environment, parse_headers, tls_verify
 from conformance.timestamps import utc_now
 from conformance.verdicts import ExitCode, exit_code, overall_verdict, profile_result
@@ -89,6 +89,10 @@ class RunSession:
         """The credentials to send: --header lines, then $CONFORMANCE_HEADERS."""
         return parse_headers([*self.settings.headers, *headers_from_environment()])
 
+    def peer_headers(self) -> dict[str, str]:
+        """A second client's credentials (--peer-header), for the isolation requirement; empty when not given."""
+        return parse_headers(self.settings.peer_headers, "--peer-header")
+
     def verify(self) -> bool | str:
         return tls_verify(self.settings.ca_bundle, self.settings.insecure)
 
@@ -117,7 +121,8 @@ class RunSession:
             base_url = self.settings.base_url
             if base_url is None and self.container is not None:  # the document's servers name the supplier's host
                 base_url = container_base_url(self.container.origin, spec.document)
-            self.target = with_certificate_checked(build_target(spec, base_url, self.headers(), self.verify()))
+            target = build_target(spec, base_url, self.headers(), self.verify(), self.peer_headers())
+            self.target = with_certificate_checked(target)
         self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
 
     def unread_target(self, refused: CertificateNotVerified) -> Target:
@@ -128,8 +133,9 @@ class RunSession:
         """
         spec = LoadedSpec.unread(self.settings.spec, refused.url, str(refused))
         where = urlsplit(refused.url)
-        base_url = resolve_base_url(spec, self.settings.base_url or f"{where.scheme}://{where.netloc}")
-        target = with_certificate_checked(Target(spec, base_url, self.headers(), self.verify()))
+        base_url = self.settings.base_url or f"{where.scheme}://{where.netloc}"
+        target = build_target(spec, base_url, self.headers(), self.verify(), self.peer_headers())
+        target = with_certificate_checked(target)
         if not target.certificate_refused:
             raise refused
         return target

@@ -19,6 +19,7 @@ class RunSettings:
     spec: str
     base_url: str | None = None
     headers: tuple[str, ...] = ()
+    peer_headers: tuple[str, ...] = ()
     profiles: tuple[str, ...] = ()
     out: str | None = None
     seed: int | None = None

@@ -5,7 +5,7 @@ The walk sends the API's own page-size and cursor parameters (found by their usu
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
 
@@ -52,6 +52,7 @@ class Walk:
     ids: list[str]
     page_size: int | None
     responses: list[requests.Response]  # every page, in order: the evidence of what was walked
+    records: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -93,6 +94,7 @@ def walk(api: ApiClient, document: dict[str, Any], collection: Collection, page_
         None,
     )
     ids: list[str] = []
+    records: list[dict[str, Any]] = []
     seen_requests: set[str] = set()
     response = api.call(collection.list, params=params)
     responses: list[requests.Response] = []
@@ -110,9 +112,10 @@ def walk(api: ApiClient, document: dict[str, Any], collection: Collection, page_
             else:
                 raise AssertionError(f"list page {pages} does not hold records: {exc}") from None
         ids.extend(str(r.get(collection.id_field)) for r in parsed.records)
+        records.extend(parsed.records)
         following = link_with_rel(response, "next") or _body_next(body)
         if not following:
-            return Walk(ids, page_size, responses)
+            return Walk(ids, page_size, responses, records)
         if pages >= MAX_PAGES:
             raise Undecided(f"stopped after {MAX_PAGES} pages of {page_size} records without reaching the end")
         if _looks_like_url(following):

@@ -5,6 +5,7 @@ credentials, and gives up after a few seconds.
 """
 
 import enum
+import http.client
 import ipaddress
 import socket
 import ssl
@@ -17,6 +18,7 @@ import requests
 
 PROBE_TIMEOUT = 5.0
 PROBE_USER_AGENT = "procurement-conformance network probe"
+PLAIN_HTTP_HEADERS = {"User-Agent": PROBE_USER_AGENT, "Connection": "close"}
 
 TLS_LABELS = {
     ssl.TLSVersion.TLSv1: "TLS 1.0",
@@ -54,11 +56,11 @@ class Endpoint:
     def netloc_host(self) -> str:
         return f"[{self.host}]" if ":" in self.host else self.host
 
-    def plain_http_url(self, path: str) -> str:
-        """The same resource over plain HTTP: port 80 when HTTPS is on 443, else the same port."""
-        port = 80 if self.port == 443 else self.port
-        shown = "" if port == 80 else f":{port}"
-        return f"http://{self.netloc_host}{shown}{path}"
+    def plain_http_urls(self, path: str) -> list[str]:
+        """Where a client would try the same resource over plain HTTP: the TLS port itself, and port 80 too
+        when HTTPS is on its default port 443 (on the same host: probes never leave the target's host)."""
+        ports = [80, self.port] if self.port == 443 else [self.port]
+        return [f"http://{self.netloc_host}{'' if port == 80 else f':{port}'}{path}" for port in ports]
 
 
 class Probe(enum.Enum):
@@ -169,30 +171,80 @@ def check_certificate(host: str, port: int, verify: bool | str, timeout: float =
         sock.close()
 
 
+class PlainHttp(enum.Enum):
+    """How a plain-HTTP request was answered; only a refusal (of any kind) or a redirect to HTTPS is safe."""
+
+    REFUSED = "refused"  # nothing listens: the connection was refused
+    RESET = "reset"  # a listener reset the connection
+    DROPPED = "dropped"  # a listener closed the connection without an HTTP answer (a TLS-only port does)
+    REDIRECTED = "redirected to HTTPS"
+    ANSWERED = "answered"  # any other HTTP answer: the port speaks plain HTTP
+    TIMED_OUT = "timed out"  # cannot tell a dropped packet from a slow server
+    UNREACHABLE = "unreachable"  # no route to the host: says nothing about its HTTP port
+
+
+# Refused, reset, dropped and redirected to HTTPS are safe; an answer is not; these two cannot tell.
+PLAIN_HTTP_UNDECIDED = (PlainHttp.TIMED_OUT, PlainHttp.UNREACHABLE)
+
+
 @dataclass(frozen=True)
-class PlainHttpCheck:
-    ok: bool
+class PlainHttpProbe:
+    url: str
+    result: PlainHttp
     detail: str
-    evidence: dict[str, Any]
+    status: int | None = None
+    location: str | None = None
+
+    def as_evidence(self) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "probe": f"GET {self.url} (plain HTTP, no credentials)",
+            "result": self.result.value,
+            "detail": self.detail,
+        }
+        if self.status is not None:
+            item.update({"status": self.status, "location": self.location or ""})
+        return item
 
 
-def probe_plain_http(url: str, timeout: float = PROBE_TIMEOUT) -> PlainHttpCheck:
-    """GET the resource over plain HTTP, without credentials: refused or redirected to HTTPS is fine."""
-    evidence: dict[str, Any] = {"probe": f"GET {url} (plain HTTP, no credentials)"}
+def probe_plain_http(url: str, timeout: float = PROBE_TIMEOUT) -> PlainHttpProbe:
+    """GET the resource over plain HTTP, without credentials, and say exactly how the server answered.
+
+    http.client rather than requests: the difference between a refused, reset, closed and timed-out
+    connection is the verdict here, and requests folds them all into ConnectionError.
+    """
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port or 80}"
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port or 80, timeout=timeout)
+    path = parts.path or "/"
     try:
-        response = requests.get(
-            url, allow_redirects=False, timeout=timeout, headers={"User-Agent": PROBE_USER_AGENT}, stream=True
+        connection.request("GET", path + (f"?{parts.query}" if parts.query else ""), headers=PLAIN_HTTP_HEADERS)
+        response = connection.getresponse()
+        status, location = response.status, response.getheader("Location", "")
+    except ConnectionRefusedError:
+        return PlainHttpProbe(url, PlainHttp.REFUSED, f"nothing accepts plain HTTP on {where}: connection refused")
+    except http.client.RemoteDisconnected:
+        return PlainHttpProbe(url, PlainHttp.DROPPED, f"{where} closed the connection without an HTTP answer")
+    except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError) as exc:
+        return PlainHttpProbe(url, PlainHttp.RESET, f"{where} reset the connection ({type(exc).__name__})")
+    except http.client.HTTPException as exc:
+        shown = f"{exc!r}"[:120]
+        return PlainHttpProbe(url, PlainHttp.DROPPED, f"{where} answered with something other than HTTP: {shown}")
+    except TimeoutError:
+        return PlainHttpProbe(
+            url,
+            PlainHttp.TIMED_OUT,
+            f"no answer from {where} within {timeout:g} s: a firewall dropping the request and a server that "
+            "accepts plain HTTP slowly look the same",
         )
-        response.close()
-    except requests.RequestException as exc:
-        evidence["result"] = f"refused: {type(exc).__name__}"
-        return PlainHttpCheck(True, "plain HTTP is refused", evidence)
-    location = response.headers.get("Location", "")
-    evidence.update({"status": response.status_code, "location": location})
-    if 300 <= response.status_code < 400:
-        if location.lower().startswith("https://"):
-            return PlainHttpCheck(True, "plain HTTP is redirected to HTTPS", evidence)
-        return PlainHttpCheck(False, f"{url} redirects to {location or 'nowhere'}, not to HTTPS", evidence)
-    if response.status_code < 300:
-        return PlainHttpCheck(False, f"{url} answers {response.status_code} over plain HTTP", evidence)
-    return PlainHttpCheck(True, f"plain HTTP is refused with {response.status_code}", evidence)
+    except OSError as exc:
+        return PlainHttpProbe(url, PlainHttp.UNREACHABLE, f"could not reach {where}: {exc}")
+    finally:
+        connection.close()
+    if 300 <= status < 400 and location.lower().startswith("https://"):
+        return PlainHttpProbe(url, PlainHttp.REDIRECTED, f"{url} redirects to {location}", status, location)
+    if 300 <= status < 400:
+        shown = location or "nowhere"
+        return PlainHttpProbe(
+            url, PlainHttp.ANSWERED, f"{url} answers {status} redirecting to {shown}, not to HTTPS", status, location
+        )
+    return PlainHttpProbe(url, PlainHttp.ANSWERED, f"{url} answers {status} over plain HTTP", status, location)
