@@ -59,35 +59,20 @@ def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
     return CliRun(proc.returncode, proc.stdout, proc.stderr, out)
 
 
-def run_plain_pytest(supplier: RunningSupplier, out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
-    """The suite through plain pytest, as a supplier's own CI runs it (`extra`: e.g. a `-k` selection)."""
+def as_pytest_options(run_args: list[str]) -> list[str]:
+    """`conformance run` arguments as the plugin's options: every `--NAME` is `--conformance-NAME`."""
+    return [f"--conformance-{arg[2:]}" if arg.startswith("--") else arg for arg in run_args]
+
+
+def run_plain_pytest(supplier: Any, out: Path, cwd: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The checks through plain pytest, as a supplier's own CI runs them (`extra`: e.g. a `-k` selection).
+
+    `supplier` is any running supplier with harness_args() (the reference one, or one from fixtures/).
+    """
+    options = [*supplier.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES, "--out", str(out)]
+    command = [sys.executable, "-m", "pytest", "--pyargs", "conformance.checks", "-p", "no:cacheprovider"]
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "--pyargs",
-            "conformance.checks",
-            "-p",
-            "no:cacheprovider",
-            "--conformance-spec",
-            supplier.spec_url,
-            "--conformance-header",
-            f"Authorization: Bearer {supplier.token}",
-            "--conformance-peer-header",
-            f"Authorization: Bearer {supplier.peer_token}",
-            "--conformance-ca-bundle",
-            supplier.ca_bundle,
-            "--conformance-max-rps",
-            "0",
-            "--conformance-seed",
-            str(SEED),
-            "--conformance-max-examples",
-            EXAMPLES,
-            "--conformance-out",
-            str(out),
-            *extra,
-        ],
+        [*command, *as_pytest_options(options), *extra],
         capture_output=True,
         text=True,
         timeout=300,
