@@ -17,6 +17,7 @@ from conformance import __version__
 from conformance.catalogue import Profile, all_requirements, select_profiles
 from conformance.container import RunningContainer, container_base_url
 from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing, summary_of
+from conformance.hooks_file import load_hooks
 from conformance.record import (
     HarnessInfo,
     Outcome,
@@ -96,6 +97,8 @@ class RunSession:
     def prepare(self) -> None:
         """Check the settings and load the target and the profiles; UsageError when any is unusable."""
         self.settings.check()
+        if self.settings.hooks:
+            load_hooks(self.settings.hooks)  # before any schema is built: it may register serializers
         self.safety = self.settings.safety()
         self.profiles = select_profiles(self.settings.profiles)
         spec = self.load_document()
@@ -141,11 +144,17 @@ class RunSession:
             return "the run was interrupted before it finished"
         if self.collection_errors:
             return "the conformance suite could not be loaded: " + "; ".join(self.collection_errors)
+        if self.target_lost:
+            return "the target stopped answering part-way through fuzzing; nothing decided after that can be trusted"
         if self.budget_exhausted:
             return f"the run reached its time limit (--max-time {self.safety.max_time:g}); see what was not tested"
         if self.fuzz is not None and self.fuzz.stop_reason != "completed":
             return f"fuzzing stopped early: {self.fuzz.stop_reason}"
         return ""
+
+    @property
+    def target_lost(self) -> bool:
+        return self.fuzz is not None and self.fuzz.target_lost
 
     def finish(self) -> RunRecord:
         """Build the run record, redact every credential from it, and write the reports."""
@@ -172,7 +181,9 @@ class RunSession:
                 results[requirement.id] = RequirementResult.of(
                     catalogue[requirement.id], got.outcome, got.reason, got.evidence
                 )
-        profiles = tuple(profile_result(p, results, complete, self.safety.read_only) for p in self.profiles)
+        profiles = tuple(
+            profile_result(p, results, complete, self.safety.read_only, self.target_lost) for p in self.profiles
+        )
         spec = self.target.spec
         info = spec.document.get("info") or {}
         return RunRecord(
