@@ -102,6 +102,7 @@ class FuzzReport:
     request_timeout: float = 0.0
     findings: dict[tuple[str, str, str, str], Finding] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
+    unowned_errors: list[tuple[str, str]] = field(default_factory=list)  # (phase, reason) no operation owns
     stop_reason: str = "completed"
     ceiling_reached: bool = False  # --max-time stopped the engine
     # What the fuzzed responses showed besides check failures (the first MAX_OBSERVATIONS_KEPT of each):
@@ -145,8 +146,19 @@ class FuzzReport:
     def error_lines(self) -> list[str]:
         return [f"{message} (x{count})" if count > 1 else message for message, count in self.errors.items()]
 
-    def gaps(self) -> list[str]:
-        """Why the fuzzing as a whole cannot speak for any requirement, if it cannot."""
+    def gaps(self, requirement: str) -> list[str]:
+        """Why the fuzzing as a whole cannot speak for `requirement`, if it cannot.
+
+        An error no operation owns stops every requirement, except one of the stateful phase (broken links,
+        say), which stops only the requirement that phase decides.
+        """
+        unowned = [
+            f"not tested: {reason}"
+            for phase, reason in self.unowned_errors
+            if phase != "stateful" or requirement == STATEFUL_REQUIREMENT
+        ]
+        if unowned:
+            return unowned
         if self.target_lost:
             return ["not tested: the target stopped answering part-way through fuzzing (server unavailable)"]
         if self.stop_reason == "max_time":
@@ -290,6 +302,7 @@ def _consume(stream: Any, report: FuzzReport, progress: Progress) -> None:
         elif isinstance(event, events.NonFatalError):
             _record_error(event, report)
         elif isinstance(event, events.FatalError):
+            report.unowned_errors.append(("", f"fuzzing failed: {event.exception}"))
             report.add_error(f"fuzzing failed: {event.exception}")
         elif isinstance(event, events.Interrupted):
             report.stop_reason = "max_time" if report.ceiling_reached else "interrupted"
@@ -306,6 +319,8 @@ def _record_error(event: events.NonFatalError, report: FuzzReport) -> None:
     label = event.label if event.label in report.plan else None
     if label is not None:
         report.operation(label).add_problem(f"{phase} phase: {reason}" if phase else reason)
+    else:
+        report.unowned_errors.append((phase, f"{phase} phase: {reason}" if phase else reason))
     report.add_error(f"{event.label}: {reason}" if event.label else reason)
 
 

@@ -31,7 +31,9 @@ def declared_body_schema(ctx: Any) -> dict[str, Any]:
 
 
 def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, non-ASCII escaped as Schemathesis's JSON is: no raw U+2028 or U+0085 for a reader that
+    splits lines on them."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def ndjson(ctx: Any, value: Any) -> bytes | None:

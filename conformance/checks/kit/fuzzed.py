@@ -25,7 +25,7 @@ def assert_no_findings(fuzz_report: FuzzReport, requirement: str, evidence: list
         shown = "; ".join(f"{f.operation}: {f.title}" for f in findings[:FINDINGS_NAMED])
         more = f" and {len(findings) - FINDINGS_NAMED} more" if len(findings) > FINDINGS_NAMED else ""
         raise AssertionError(f"{len(findings)} finding(s): {shown}{more}")
-    run_gaps = fuzz_report.gaps()
+    run_gaps = fuzz_report.gaps(requirement)
     if run_gaps:
         raise Undecided("; ".join(run_gaps))
     if coverage.empty:
