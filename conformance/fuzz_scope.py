@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from conformance.checks.kit.document import resolve
 from conformance.client import all_operations, declares_security
+from conformance.location_check import CHECK_NAME as LOCATION_CHECK
 from conformance.safety import SAFE_METHODS
 
 if TYPE_CHECKING:
@@ -114,67 +115,86 @@ def _invalid(op: OperationCoverage, probes: int) -> int:
     return op.negative + probes
 
 
+EVERY = "every operation the run may send"
+NO_OPERATION = "the document declares no operation the run may send"
 VIOLABLE = "operations with parameters or a body to get wrong, and every operation while undeclared methods are probed"
+NOTHING_TO_VIOLATE = "no operation takes input and no undeclared method was probed (--read-only)"
 INVALID = "invalid requests answered (negative cases and undeclared-method probes on its path)"
 
 SCOPES: dict[str, Scope] = {
     "EXP-03": Scope(
-        "every operation the run may send", "valid requests answered", "", ("not_a_server_error",), _every, _valid
+        covers=EVERY,
+        counts="valid requests answered",
+        empty=NO_OPERATION,
+        checks=("not_a_server_error",),
+        includes=_every,
+        count=_valid,
     ),
     "EXP-04": Scope(
-        "operations whose responses declare a schema or headers",
-        "requests answered",
-        "no response in the document declares a schema or headers, so there is nothing to compare answers with",
-        ("response_schema_conformance", "response_headers_conformance"),
-        lambda op, report: op.response_schemas,
-        _answered,
+        covers="operations whose responses declare a schema or headers",
+        counts="requests answered",
+        empty="no response in the document declares a schema or headers, so there is nothing to compare answers with",
+        checks=("response_schema_conformance", "response_headers_conformance"),
+        includes=lambda op, report: op.response_schemas,
+        count=_answered,
     ),
     "EXP-05": Scope(
-        "every operation the run may send", "requests answered", "", ("status_code_conformance",), _every, _answered
+        covers=EVERY,
+        counts="requests answered",
+        empty=NO_OPERATION,
+        checks=("status_code_conformance",),
+        includes=_every,
+        count=_answered,
     ),
     "EXP-06": Scope(
-        "operations whose responses declare media types",
-        "requests answered",
-        "no response in the document declares a media type",
-        ("content_type_conformance",),
-        lambda op, report: op.response_media_types,
-        _answered,
+        covers="operations whose responses declare media types",
+        counts="requests answered",
+        empty="no response in the document declares a media type",
+        checks=("content_type_conformance",),
+        includes=lambda op, report: op.response_media_types,
+        count=_answered,
     ),
     "EXP-07": Scope(
-        VIOLABLE,
-        INVALID,
-        "no operation takes input and no undeclared method was probed (--read-only)",
-        ("negative_data_rejection", "missing_required_header", "unsupported_method", "allow_header_conformance"),
-        _violable,
-        _invalid,
+        covers=VIOLABLE,
+        counts=INVALID,
+        empty=NOTHING_TO_VIOLATE,
+        checks=("negative_data_rejection", "missing_required_header", "unsupported_method", "allow_header_conformance"),
+        includes=_violable,
+        count=_invalid,
     ),
     "EXP-08": Scope(
-        "every operation the run may send", "valid requests answered", "", ("positive_data_acceptance",), _every, _valid
+        covers=EVERY,
+        counts="valid requests answered",
+        empty=NO_OPERATION,
+        checks=("positive_data_acceptance",),
+        includes=_every,
+        count=_valid,
     ),
     "EXP-09": Scope(
-        "operations that take part in links, declared in the document or inferred from Location headers and responses",
-        "steps of stateful sequences",
-        "the document declares no links and the fuzzer inferred none (no Location header or resource URL was "
+        covers="operations that take part in links, declared in the document or inferred from Location headers "
+        "and responses",
+        counts="steps of stateful sequences",
+        empty="the document declares no links and the fuzzer inferred none (no Location header or resource URL was "
         "seen), so there was no created record to follow",
-        ("use_after_free", "ensure_resource_availability", "created_resource_is_at_its_location"),
-        lambda op, report: op.label in report.linked_operations,
-        lambda op, probes: op.stateful,
+        checks=("use_after_free", "ensure_resource_availability", LOCATION_CHECK),
+        includes=lambda op, report: op.label in report.linked_operations,
+        count=lambda op, probes: op.stateful,
     ),
     "NET-01": Scope(
-        "operations that declare a security requirement (only a success shows whether credentials were needed)",
-        "valid requests answered 2xx",
-        "no operation declares a security requirement",
-        ("ignored_auth", "object_level_authorization", "missing_required_header"),
-        lambda op, report: op.secured,
-        lambda op, probes: op.accepted,
+        covers="operations that declare a security requirement (only a success shows whether credentials were needed)",
+        counts="valid requests answered 2xx",
+        empty="no operation declares a security requirement",
+        checks=("ignored_auth", "object_level_authorization", "missing_required_header"),
+        includes=lambda op, report: op.secured,
+        count=lambda op, probes: op.accepted,
     ),
     "NET-10": Scope(
-        VIOLABLE,
-        INVALID,
-        "no operation takes input and no undeclared method was probed (--read-only)",
-        ("not_a_server_error",),
-        _violable,
-        _invalid,
+        covers=VIOLABLE,
+        counts=INVALID,
+        empty=NOTHING_TO_VIOLATE,
+        checks=("not_a_server_error",),
+        includes=_violable,
+        count=_invalid,
     ),
 }
 
@@ -188,6 +208,7 @@ class Coverage:
     not_exercised: dict[str, str] = field(default_factory=dict)
     left_out: dict[str, str] = field(default_factory=dict)
     checks: list[str] = field(default_factory=list)
+    idle_checks: dict[str, str] = field(default_factory=dict)  # in scope, enabled, but with nothing to work with
 
     @property
     def empty(self) -> bool:
@@ -207,6 +228,8 @@ class Coverage:
             item["not_exercised"] = self.not_exercised
         if self.left_out:
             item["left_out"] = self.left_out
+        if self.idle_checks:
+            item["idle_checks"] = self.idle_checks
         return item
 
 
@@ -231,6 +254,7 @@ def coverage_of(requirement: str, report: "FuzzReport") -> Coverage:
         else:
             coverage.exercised[label] = count
     coverage.checks = sorted((ran & set(scope.checks)) - set(report.idle_checks))
+    coverage.idle_checks = {name: why for name, why in report.idle_checks.items() if name in scope.checks}
     return coverage
 
 
