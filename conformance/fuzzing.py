@@ -152,6 +152,8 @@ class FuzzReport:
         An error no operation owns stops every requirement, except one of the stateful phase (broken links,
         say), which stops only the requirement that phase decides.
         """
+        if self.target_lost:  # first: the engine's own "server unavailable" errors only repeat it
+            return ["not tested: the target stopped answering part-way through fuzzing (server unavailable)"]
         unowned = [
             f"not tested: {reason}"
             for phase, reason in self.unowned_errors
@@ -159,8 +161,6 @@ class FuzzReport:
         ]
         if unowned:
             return unowned
-        if self.target_lost:
-            return ["not tested: the target stopped answering part-way through fuzzing (server unavailable)"]
         if self.stop_reason == "max_time":
             return ["not tested: fuzzing reached the --max-time ceiling before it finished"]
         if self.stop_reason != "completed":
