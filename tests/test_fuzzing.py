@@ -18,12 +18,15 @@ from planning_supplier import VARIANTS as PLANNING_VARIANTS
 from planning_supplier import RunningSupplier
 from planning_supplier import serve as serve_planning
 
+from conformance.catalogue import all_requirements
 from conformance.checks.kit.fuzzed import assert_no_findings
 from conformance.checks.kit.outcomes import Undecided
 from conformance.demo import serve
 from conformance.fuzz_scope import OperationCoverage, plan_operations
 from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing
+from conformance.record import Outcome, RequirementResult, Verdict
 from conformance.safety import Safety
+from conformance.verdicts import profile_verdict
 from tests.conftest import EXAMPLES, SEED, CliRun, run_cli, supplier_args
 from tests.tiny_api import serve_api
 
@@ -359,6 +362,15 @@ def test_timeouts_end_as_error_naming_request_timeout(tmp_path: Path) -> None:
     why = reasons(result)
     assert result.outcomes()["EXP-03"] == "error"
     assert "GET /slow" in why["EXP-03"] and "timed out" in why["EXP-03"] and "--request-timeout" in why["EXP-03"]
+
+
+# --- 5. a run that lost its target (end to end: tests/test_bad_input.py) ---------------------------------
+
+
+def test_a_run_that_lost_its_target_is_incomplete_whatever_failed() -> None:
+    failed = RequirementResult.of(all_requirements()["EXP-03"], Outcome.FAIL, "a server error", [])
+    assert profile_verdict([failed], complete=False) == Verdict.NOT_CONFORMANT
+    assert profile_verdict([failed], complete=False, target_lost=True) == Verdict.INCOMPLETE
 
 
 # --- 4. --max-time is a ceiling ----------------------------------------------------------------------
