@@ -1,25 +1,39 @@
 """Fuzz every operation once with the Schemathesis engine and map each finding to a requirement ID.
 
 The engine is the same one `st run` drives (examples, coverage, fuzzing and stateful phases), so the
-harness finds what Schemathesis finds; this module only listens to its events.
+harness finds what Schemathesis finds; this module listens to its events, counts what was sent to each
+declared operation (conformance.fuzz_scope decides from those counts), and stops the engine at --max-time.
 """
 
+import copy
 import dataclasses
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import requests
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.errors import InvalidStateMachine, SerializationNotPossible
+from schemathesis.core.result import Ok
 from schemathesis.engine import Status, events, from_schema
+from schemathesis.engine.errors import UnresponsiveOperationError
+from schemathesis.specs.openapi.stateful import collect_transitions
+from schemathesis.wfc.escalation import escalating_provider
 
-from conformance.client import all_operations, declares_security
+from conformance.client import all_operations
+from conformance.engine_safety import guarded
+from conformance.fuzz_scope import OperationCoverage, PlannedOperation, plan_operations
+from conformance.location_check import CHECK_NAME as LOCATION_CHECK
 from conformance.malformed import reached_server_malformed
 from conformance.observations import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
 from conformance.record import NOT_FUZZED, Finding, FuzzingSummary
 from conformance.safety import SAFE_METHODS, Safety, cut_reason
+from conformance.serializers import register_open_formats
+from conformance.stateful_roots import start_at_declared_links
 
 # Every check Schemathesis runs, and the requirement its failures violate. A test keeps this complete.
 CHECK_REQUIREMENTS: dict[str, str] = {
@@ -35,11 +49,13 @@ CHECK_REQUIREMENTS: dict[str, str] = {
     "positive_data_acceptance": "EXP-08",
     "use_after_free": "EXP-09",
     "ensure_resource_availability": "EXP-09",
+    LOCATION_CHECK: "EXP-09",
     "ignored_auth": "NET-01",
     "object_level_authorization": "NET-01",
 }
 AUTH_REQUIREMENT = "NET-01"
-# A server error on a request that reached the server malformed (negative mode) violates this one instead of EXP-03.
+# A server error on a request that reached the server malformed (negative mode, or a method the document does
+# not declare) violates this one instead of EXP-03.
 MALFORMED_INPUT_REQUIREMENT = "NET-10"
 MAX_OBSERVATIONS_KEPT = 20
 STATEFUL_REQUIREMENT = "EXP-09"
@@ -47,6 +63,10 @@ TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 FUZZ_SHARE_OF_TIME = 0.7  # of what is left of --max-time; the direct checks need the rest
 STATEFUL_PROGRESS_EVERY = 20  # stateful scenarios are many and short; a line each would drown the output
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
+# RFC 9110 section 15.6.2: the answer of a server that does not recognise a method at all.
+NOT_IMPLEMENTED = 501
+SERVER_UNAVAILABLE = "server_unavailable"
+HOOKS_WAY_OUT = "register a serializer for it in a Python file given with --hooks (README: 'Vendor media types')"
 
 
 @dataclass(frozen=True)
@@ -68,15 +88,23 @@ class FuzzSettings:
 class FuzzReport:
     """Everything the fuzzing phase learned; requirement checks read their verdicts from it."""
 
-    cases: int = 0
+    cases: int = 0  # generated cases sent and answered
     scenarios: int = 0
     operations_total: int = 0
-    operations_tested: set[str] = field(default_factory=set)
+    # The document's operations (conformance.fuzz_scope), and what was sent to each, by Schemathesis label.
+    plan: dict[str, PlannedOperation] = field(default_factory=dict)
+    operations: dict[str, OperationCoverage] = field(default_factory=dict)
+    linked_operations: set[str] = field(default_factory=set)  # in links, declared or inferred (EXP-09)
+    read_only: bool = False
+    probes_sent: bool = False  # requests with methods the document does not declare (not in --read-only runs)
+    declared_methods: set[str] = field(default_factory=set)
+    idle_checks: dict[str, str] = field(default_factory=dict)  # enabled checks with nothing to work with, and why
+    request_timeout: float = 0.0
     findings: dict[tuple[str, str, str, str], Finding] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
+    unowned_errors: list[tuple[str, str]] = field(default_factory=list)  # (phase, reason) no operation owns
     stop_reason: str = "completed"
-    stateful_ran: bool = False
-    secured_operations: int = 0
+    ceiling_reached: bool = False  # --max-time stopped the engine
     # What the fuzzed responses showed besides check failures (the first MAX_OBSERVATIONS_KEPT of each):
     # 429s and their headers, and how many responses advertised rate limits (NET-11); error responses
     # that give away stack traces, banners or internal paths (NET-08).
@@ -85,6 +113,22 @@ class FuzzReport:
     rate_limit_advertised: int = 0
     leaks: list[dict[str, Any]] = field(default_factory=list)
     leaks_total: int = 0
+
+    @property
+    def target_lost(self) -> bool:
+        """The target stopped answering part-way: nothing decided after that can be trusted."""
+        return self.stop_reason == SERVER_UNAVAILABLE
+
+    def operation(self, label: str) -> OperationCoverage:
+        return self.operations.setdefault(label, OperationCoverage())
+
+    def probes_on_path(self, path: str) -> int:
+        """Undeclared-method probes answered on `path` (Schemathesis files them under one of its operations)."""
+        return sum(
+            self.operations[label].probes
+            for label, op in self.plan.items()
+            if op.path == path and label in self.operations
+        )
 
     def findings_for(self, requirement: str) -> list[Finding]:
         return sorted((f for f in self.findings.values() if f.requirement == requirement), key=lambda f: f.key)
@@ -102,18 +146,28 @@ class FuzzReport:
     def error_lines(self) -> list[str]:
         return [f"{message} (x{count})" if count > 1 else message for message, count in self.errors.items()]
 
-    def gaps(self) -> list[str]:
-        """Why the fuzzing could not speak for every operation, if it could not."""
-        reasons = []
-        if self.errors:
-            shown = "; ".join(self.error_lines()[:3])
-            more = f" and {len(self.errors) - 3} more" if len(self.errors) > 3 else ""
-            reasons.append(f"fuzzing hit {sum(self.errors.values())} error(s): {shown}{more}")
+    def gaps(self, requirement: str) -> list[str]:
+        """Why the fuzzing as a whole cannot speak for `requirement`, if it cannot.
+
+        An error no operation owns stops every requirement, except one of the stateful phase (broken links,
+        say), which stops only the requirement that phase decides.
+        """
+        if self.target_lost:  # first: the engine's own "server unavailable" errors only repeat it
+            return ["not tested: the target stopped answering part-way through fuzzing (server unavailable)"]
+        unowned = [
+            f"not tested: {reason}"
+            for phase, reason in self.unowned_errors
+            if phase != "stateful" or requirement == STATEFUL_REQUIREMENT
+        ]
+        if unowned:
+            return unowned
+        if self.stop_reason == "max_time":
+            return ["not tested: fuzzing reached the --max-time ceiling before it finished"]
         if self.stop_reason != "completed":
-            reasons.insert(0, f"fuzzing stopped early: {self.stop_reason}")
+            return [f"not tested: fuzzing stopped early ({self.stop_reason})"]
         if self.cases == 0:
-            reasons.append("no test case was generated")
-        return reasons
+            return ["not tested: no test case was sent"]
+        return []
 
     def summary(self) -> FuzzingSummary:
         """What the run record keeps of the fuzzing."""
@@ -121,7 +175,7 @@ class FuzzReport:
             ran=True,
             cases=self.cases,
             operations_total=self.operations_total,
-            operations_tested=len(self.operations_tested),
+            operations_tested=sum(1 for op in self.operations.values() if op.answered or op.probes),
             stop_reason=self.stop_reason,
             findings=tuple(sorted(self.findings.values(), key=lambda f: f.key)),
             errors=tuple(self.error_lines()),
@@ -137,7 +191,13 @@ Progress = Callable[[str], None]
 
 
 def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
-    """A Schemathesis schema configured for this run (seeded, with the user's headers masked in output)."""
+    """A Schemathesis schema configured for this run (seeded, with the user's headers masked in output).
+
+    No `max-time`: Schemathesis spends all of it, repeating its phases with new seeds; run_fuzzing stops
+    the engine at the ceiling instead.
+    """
+    register_open_formats()
+    start_at_declared_links()
     sanitized = sorted({name.lower() for name in settings.headers} | CREDENTIAL_HEADERS)
     safety = settings.safety
     options: dict[str, Any] = {
@@ -148,14 +208,13 @@ def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
         "request-timeout": safety.request_timeout,
         "tls-verify": settings.tls_verify,
         "max-redirects": 0,  # a redirect is the response under test, never a destination
+        # Every case is sent even after a failure, so each requirement's evidence counts the same cases.
+        "continue-on-failure": True,
         "generation": {"max-examples": settings.max_examples},
         "output": {"sanitization": {"keys-to-sanitize": sanitized}},
     }
     if safety.max_rps:
         options["rate-limit"] = f"{safety.max_rps:g}/s"
-    remaining = safety.remaining()
-    if remaining is not None:
-        options["max-time"] = max(1, int(remaining * FUZZ_SHARE_OF_TIME))
     if settings.phases is not None:
         options["phases"] = {name: {"enabled": name in settings.phases} for name in TESTING_PHASES}
     if safety.read_only:
@@ -167,41 +226,56 @@ def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
 
 
 def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Progress) -> FuzzReport:
-    """Run every Schemathesis phase once over the whole API."""
-    schema = build_schema(document, settings)
-    report = FuzzReport(operations_total=schema.statistic.operations.total)
-    report.secured_operations = _count_secured(document)
-    with guarded(settings.safety), _long_lived_objects_frozen():
-        _consume(from_schema(schema).execute(), report, progress)
+    """Run every Schemathesis phase once over the whole API, within the --max-time ceiling."""
+    # Schemathesis writes the links it infers into the document it is given: keep the run's own untouched.
+    schema = build_schema(copy.deepcopy(document), settings)
+    safety = settings.safety
+    report = FuzzReport(
+        operations_total=schema.statistic.operations.total,
+        plan=plan_operations(document, safety.read_only),
+        read_only=safety.read_only,
+        probes_sent=not safety.read_only,
+        declared_methods={method.upper() for _, method, _ in all_operations(document)},
+        request_timeout=safety.request_timeout,
+    )
+    if escalating_provider(schema) is None:
+        report.idle_checks["object_level_authorization"] = "needs a second identity, and none is configured"
+    stream = from_schema(schema).execute()
+    ceiling = _ceiling(safety, stream, report)
+    try:
+        with guarded(safety), _long_lived_objects_frozen():
+            _consume(stream, report, progress)
+    finally:
+        if ceiling is not None:
+            ceiling.cancel()
+    report.linked_operations = _linked_operations(schema)
     return report
 
 
-# --- the Safety policy on every request the engine sends ------------------------------------------
-# Schemathesis hooks are process-wide, so the hook is registered once and reads the policy of the run in
-# progress; outside a run it does nothing.
+def _ceiling(safety: Safety, stream: Any, report: FuzzReport) -> threading.Timer | None:
+    """Stop the engine when the fuzzing's share of --max-time is spent; it runs its normal course until then."""
+    remaining = safety.remaining()
+    if remaining is None:
+        return None
 
-_active: list[Safety] = []
+    def reached() -> None:
+        report.ceiling_reached = True
+        stream.stop()
 
-
-@schemathesis.hook
-def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
-    """Refuse writes in read-only runs and cap each response body's size and time."""
-    if not _active:
-        return
-    safety = _active[-1]
-    safety.allow(str(kwargs.get("method") or case.method))
-    hooks = kwargs.setdefault("hooks", {})
-    hooks.setdefault("response", []).append(safety.response_hook())
+    timer = threading.Timer(max(1.0, remaining * FUZZ_SHARE_OF_TIME), reached)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
-@contextmanager
-def guarded(safety: Safety) -> Iterator[None]:
-    """Apply `safety` to the engine for the duration of the block."""
-    _active.append(safety)
+def _linked_operations(schema: Any) -> set[str]:
+    """Operations at either end of a link: declared ones, and those the run inferred (written into the schema)."""
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     try:
-        yield
-    finally:
-        _active.remove(safety)
+        transitions = collect_transitions(operations)
+    except InvalidStateMachine:  # the engine reported the broken links already; EXP-09 ends as error on them
+        return set()
+    return {label for label, entry in transitions.operations.items() if entry.incoming or entry.outgoing}
 
 
 @contextmanager
@@ -222,64 +296,144 @@ def _consume(stream: Any, report: FuzzReport, progress: Progress) -> None:
     """Fold the engine's events into the report."""
     for event in stream:
         if isinstance(event, events.PhaseStarted):
-            if event.phase.name.value == "stateful":
-                report.stateful_ran = True
             progress(f"fuzzing: {event.phase.name.value} phase")
         elif isinstance(event, events.ScenarioFinished):
             _record_scenario(event, report, progress)
         elif isinstance(event, events.NonFatalError):
-            detail = cut_reason(event.value) or f"{event.info.title}: {event.info.message}"
-            report.add_error(f"{event.label}: {detail}".strip())
+            _record_error(event, report)
         elif isinstance(event, events.FatalError):
+            report.unowned_errors.append(("", f"fuzzing failed: {event.exception}"))
             report.add_error(f"fuzzing failed: {event.exception}")
         elif isinstance(event, events.Interrupted):
-            report.stop_reason = "interrupted"
+            report.stop_reason = "max_time" if report.ceiling_reached else "interrupted"
         elif isinstance(event, events.EngineFinished):
-            reason = getattr(event, "stop_reason", None)
-            if reason is not None and str(reason.value) != "completed":
-                report.stop_reason = str(reason.value)
+            reason = str(event.stop_reason.value)
+            if reason != "completed":
+                report.stop_reason = "max_time" if report.ceiling_reached else reason
+
+
+def _record_error(event: events.NonFatalError, report: FuzzReport) -> None:
+    """An operation the engine could not exercise (fully) is named with the reason and the way out."""
+    phase = event.phase.value if event.phase is not None else ""
+    reason = _why_not_exercised(event, report.request_timeout)
+    label = event.label if event.label in report.plan else None
+    if label is not None:
+        report.operation(label).add_problem(f"{phase} phase: {reason}" if phase else reason)
+    else:
+        report.unowned_errors.append((phase, f"{phase} phase: {reason}" if phase else reason))
+    report.add_error(f"{event.label}: {reason}" if event.label else reason)
+
+
+def _why_not_exercised(event: events.NonFatalError, request_timeout: float) -> str:
+    error = event.value
+    if isinstance(error, SerializationNotPossible):
+        return f"the harness cannot write its request body ({event.info.message.strip()}): {HOOKS_WAY_OUT}"
+    if isinstance(error, requests.Timeout | UnresponsiveOperationError):
+        return (
+            f"requests timed out ({event.info.message.strip()}); if the API is slow but working, "
+            f"raise --request-timeout (now {request_timeout:g} s)"
+        )
+    cut = cut_reason(error)
+    if cut is not None:
+        return f"{cut}; if the API is slow but working, raise --request-timeout (now {request_timeout:g} s)"
+    return f"{event.info.title}: {event.info.message.strip()}"
 
 
 def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progress: Progress) -> None:
-    recorder = event.recorder
     if not event.is_test_scenario:
         return
-    report.cases += len(recorder.cases)
+    recorder = event.recorder
+    phase = event.phase.value
+    if event.skip_reason is not None and event.label in report.plan:
+        report.operation(event.label).skips.append(f"{phase}: {event.skip_reason}")
+    sent = 0
     for case_id, node in recorder.cases.items():
-        if recorder.checks.get(case_id) or recorder.interactions.get(case_id):
-            report.operations_tested.add(node.value.operation.label)
+        interaction = recorder.interactions.get(case_id)
+        if node.parent_id is not None and node.transition is None:
+            continue  # a check's own follow-up request, not a generated case
+        if interaction is None or interaction.response is None:
+            continue  # generated but never sent, or no answer (the engine reports why)
+        checks = {check.name for check in recorder.checks.get(case_id, [])}
+        _count_case(report, node.value, interaction.response, checks, stateful=phase == "stateful")
+        sent += 1
     for interaction in recorder.interactions.values():
         if interaction.response is not None:
-            _observe_response(interaction.response, recorder.label, report)
+            _observe_response(interaction.response, event.label or recorder.label, report)
     for case_id, checks in recorder.checks.items():
         for check in checks:
             if check.status != Status.FAILURE or check.failure_info is None:
                 continue
             interaction = recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
-            report.add_finding(_finding(check, recorder.cases[case_id].value, response))
-    already_explained = any(message.startswith(recorder.label + ":") for message in report.errors)
-    if event.status == Status.ERROR and event.skip_reason is None and not already_explained:
-        report.add_error(f"{recorder.label}: the harness could not complete the generated cases")
+            finding = _finding(check, recorder.cases[case_id].value, response, report.declared_methods)
+            if finding is not None:
+                report.add_finding(finding)
+    explained = event.label is not None and any(m.startswith(f"{event.label}:") for m in report.errors)
+    if event.status == Status.ERROR and event.skip_reason is None and not explained:
+        reason = "the harness could not complete the generated cases"
+        if event.label in report.plan:
+            report.operation(event.label).add_problem(f"{phase} phase: {reason}")
+        report.add_error(f"{event.label or recorder.label}: {reason}")
+    report.cases += sent
     report.scenarios += 1
-    if event.phase.value != "stateful" or report.scenarios % STATEFUL_PROGRESS_EVERY == 0:
+    if phase != "stateful" or report.scenarios % STATEFUL_PROGRESS_EVERY == 0:
         progress(
-            f"fuzzing [{event.phase.value}] {recorder.label}: {len(recorder.cases)} cases "
+            f"fuzzing [{phase}] {event.label or recorder.label}: {sent} cases "
             f"(total {report.cases} cases, {len(report.findings)} findings so far)"
         )
 
 
-def _finding(check: Any, case: Any, response: Any | None) -> Finding:
+def _count_case(report: FuzzReport, case: Any, response: Any, checks: set[str], stateful: bool) -> None:
+    """One generated case sent and answered, filed under the declared operation it was generated for."""
+    coverage = report.operation(case.operation.label)
+    coverage.checks |= checks
+    if is_probe(case):
+        coverage.probes += 1
+        return
+    negative = case.meta is not None and case.meta.generation.mode.is_negative
+    if negative:
+        coverage.negative += 1
+    else:
+        coverage.positive += 1
+        coverage.accepted += 200 <= response.status_code < 300
+    coverage.stateful += stateful
+
+
+def is_probe(case: Any) -> bool:
+    """A request with a method the document does not declare for the path (the unsupported-method probe)."""
+    return str(case.method).upper() != str(case.operation.method).upper()
+
+
+def sent_label(case: Any) -> str:
+    """The method actually sent and the path template: what the finding's curl shows."""
+    return f"{str(case.method).upper()} {case.operation.path}"
+
+
+def _finding(check: Any, case: Any, response: Any | None, declared_methods: set[str]) -> Finding | None:
+    """The finding a failed check makes, under the requirement it violates; None when it is no violation.
+
+    A request with an undeclared method is not a valid request: a server error to it is a failure on
+    malformed input (NET-10), never EXP-03. A 501 to it is what RFC 9110 section 15.6.2 asks of a server
+    that does not recognise the method at all, so it is no finding, unless the document declares that
+    method elsewhere (then the server does recognise it, and 405 was due).
+    """
     failure = check.failure_info.failure
     requirement = CHECK_REQUIREMENTS.get(check.name, "EXP-04")
-    if check.name == "not_a_server_error" and reached_server_malformed(case, response):
+    if is_probe(case):
+        status = response.status_code if response is not None else None
+        recognised = str(case.method).upper() in declared_methods
+        if status == NOT_IMPLEMENTED and (check.name == "not_a_server_error" or not recognised):
+            return None
+        if check.name == "not_a_server_error":
+            requirement = MALFORMED_INPUT_REQUIREMENT
+    elif check.name == "not_a_server_error" and reached_server_malformed(case, response):
         requirement = MALFORMED_INPUT_REQUIREMENT
     if check.name == "missing_required_header" and getattr(failure, "header_name", "").lower() in _auth_headers(case):
         requirement = AUTH_REQUIREMENT
     return Finding(
         requirement=requirement,
         check=check.name,
-        operation=case.operation.label,
+        operation=sent_label(case),
         title=str(failure.title),
         message=str(failure.message),
         status_code=getattr(failure, "status_code", None),
@@ -318,8 +472,3 @@ def _auth_headers(case: Any) -> set[str]:
         if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
             names.add(str(scheme.get("name", "")).lower())
     return names
-
-
-def _count_secured(document: dict[str, Any]) -> int:
-    """Operations that declare a non-empty security requirement (their own, or the document's)."""
-    return sum(declares_security(definition, document) for _, _, definition in all_operations(document))

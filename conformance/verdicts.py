@@ -13,12 +13,17 @@ class ExitCode(IntEnum):
     INTERRUPTED = 130  # Ctrl-C or SIGTERM: the report so far is written and marked incomplete
 
 
-def profile_verdict(requirements: list[RequirementResult], complete: bool, read_only: bool = False) -> Verdict:
+def profile_verdict(
+    requirements: list[RequirementResult], complete: bool, read_only: bool = False, target_lost: bool = False
+) -> Verdict:
     """Conformant only when every applicable MUST passed in a complete run; a skip or error never passes.
 
     In a read-only run a MUST that could not apply may only have been spared its writes, so it leaves
-    the profile incomplete rather than conformant.
+    the profile incomplete rather than conformant. A run that lost its target part-way is incomplete
+    whatever failed: after the target went, a failure may be the harness talking to nobody.
     """
+    if target_lost:
+        return Verdict.INCOMPLETE
     musts = [r for r in requirements if r.level == Level.MUST]
     if any(r.outcome == Outcome.FAIL for r in musts):
         return Verdict.NOT_CONFORMANT
@@ -29,7 +34,11 @@ def profile_verdict(requirements: list[RequirementResult], complete: bool, read_
 
 
 def profile_result(
-    profile: Profile, results: dict[str, RequirementResult], complete: bool, read_only: bool = False
+    profile: Profile,
+    results: dict[str, RequirementResult],
+    complete: bool,
+    read_only: bool = False,
+    target_lost: bool = False,
 ) -> ProfileResult:
     """The profile's requirements in catalogue order, its verdict, and its failed SHOULDs as advisories."""
     requirements = [results[r.id] for r in profile.requirements]
@@ -38,7 +47,7 @@ def profile_result(
         id=profile.id,
         version=profile.version,
         title=profile.title,
-        verdict=profile_verdict(requirements, complete, read_only),
+        verdict=profile_verdict(requirements, complete, read_only, target_lost),
         requirements=tuple(requirements),
         advisories=advisories,
     )

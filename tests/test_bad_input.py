@@ -101,7 +101,7 @@ def test_yaml_spec_file_is_accepted(tmp_path: Path) -> None:
 
 
 def test_target_down_mid_run_ends_as_error_with_report(tmp_path: Path) -> None:
-    """The supplier stops while fuzzing: the run finishes, contract requirements end as error."""
+    """The supplier stops while fuzzing: the run finishes, incomplete in every output, fuzz-decided ones as error."""
     import threading
     import time
 
@@ -126,10 +126,16 @@ def test_target_down_mid_run_ends_as_error_with_report(tmp_path: Path) -> None:
     outcomes = result.outcomes()
     assert outcomes["EXP-03"] == "error"
     reasons = {r["id"]: r["reason"] for p in result.results["profiles"] for r in p["requirements"]}
-    assert "fuzzing hit" in reasons["EXP-03"]
+    assert "stopped answering part-way" in reasons["EXP-03"]
+    assert result.results["fuzzing"]["stop_reason"] == "server_unavailable"
     assert result.results["fuzzing"]["errors"]
-    assert (tmp_path / "out" / "report.html").exists()
+    # incomplete everywhere, whatever the checks that ran against nobody made of it: never not-conformant
     assert result.results["verdict"] == "incomplete"
+    assert {p["verdict"] for p in result.results["profiles"]} == {"incomplete"}
+    assert "stopped answering" in result.results["run"]["incomplete_reason"]
+    assert "overall: incomplete" in result.stdout and "NOT-CONFORMANT" not in result.stdout
+    html = (tmp_path / "out" / "report.html").read_text("utf-8")
+    assert 'id="overall-verdict">incomplete<' in html and ">not-conformant<" not in html
 
 
 # --- an invalid document is a finding about the supplier: EXP-01 fails with every problem located ----------

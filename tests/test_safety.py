@@ -95,6 +95,7 @@ def test_read_only_sends_only_safe_methods_and_never_passes_write_checks(tmp_pat
     read_only = {rid for rid, (outcome, reason) in reasons.items() if "read-only run" in reason}
     assert read_only, "checks that need writes must say so"
     assert all(reasons[rid][0] == "not-applicable" for rid in read_only)
+    assert "EXP-09" in read_only, "the stateful links need writes"
     for profile in result.results["profiles"]:
         musts = {r["id"] for r in profile["requirements"] if r["level"] == "MUST"}
         if musts & read_only:

@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from conformance.checks.kit.fuzzed import assert_no_findings
-from conformance.checks.kit.outcomes import not_applicable
 from conformance.fuzzing import AUTH_REQUIREMENT, STATEFUL_REQUIREMENT, FuzzReport
+from conformance.safety import ReadOnlyRefusal
 
 
 @pytest.mark.requirement("EXP-03")
@@ -41,13 +41,11 @@ def test_valid_requests_are_accepted(fuzz_report: FuzzReport, evidence: list[dic
 
 @pytest.mark.requirement(STATEFUL_REQUIREMENT)
 def test_resources_behave_as_links_declare(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
-    if not fuzz_report.stateful_ran and not fuzz_report.findings_for(STATEFUL_REQUIREMENT):
-        not_applicable("the document declares no links and no Location headers were seen, so no stateful sequence ran")
+    if fuzz_report.read_only:
+        raise ReadOnlyRefusal("needs writes: it creates records and deletes them again")
     assert_no_findings(fuzz_report, STATEFUL_REQUIREMENT, evidence)
 
 
 @pytest.mark.requirement(AUTH_REQUIREMENT)
 def test_declared_auth_is_enforced(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
-    if fuzz_report.secured_operations == 0:
-        not_applicable("no operation declares a security requirement")
     assert_no_findings(fuzz_report, AUTH_REQUIREMENT, evidence)

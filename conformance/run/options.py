@@ -95,6 +95,12 @@ RUN_OPTIONS = (
         minimum=0.1,
     ),
     Option("insecure", "Skip TLS verification: marked on the report, never certifies.", kind=bool, default=False),
+    Option(
+        "hooks",
+        "Python file run before fuzzing, e.g. to register serializers for vendor media types "
+        "(README: 'Vendor media types').",
+        path="file",
+    ),
 )
 
 ALL_OPTIONS = (*TARGET_OPTIONS, *RUN_OPTIONS)

@@ -20,6 +20,7 @@ from conformance.catalogue import Profile, all_requirements, select_profiles
 from conformance.checks.kit.probes import Endpoint, check_certificate
 from conformance.container import RunningContainer, container_base_url
 from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing, summary_of
+from conformance.hooks_file import load_hooks
 from conformance.record import (
     HarnessInfo,
     Outcome,
@@ -111,6 +112,8 @@ class RunSession:
         to a requirement (EXP-01, NET-04), and the run goes on to report it.
         """
         self.settings.check()
+        if self.settings.hooks:
+            load_hooks(self.settings.hooks)  # before any schema is built: it may register serializers
         self.safety = self.settings.safety()
         self.profiles = select_profiles(self.settings.profiles)
         try:
@@ -184,6 +187,8 @@ class RunSession:
             return f"nothing but the certificate was tested: {self.target.certificate_refused}"
         if self.collection_errors:
             return "the conformance suite could not be loaded: " + "; ".join(self.collection_errors)
+        if self.target_lost:
+            return "the target stopped answering part-way through fuzzing; nothing decided after that can be trusted"
         if self.budget_exhausted:
             return f"the run reached its time limit (--max-time {self.safety.max_time:g}); see what was not tested"
         if self.fuzz is not None and self.fuzz.stop_reason != "completed":
@@ -207,6 +212,10 @@ class RunSession:
                 "(--insecure tests the rest, and is never certified)"
             )
         return "no check ran for this requirement"
+
+    @property
+    def target_lost(self) -> bool:
+        return self.fuzz is not None and self.fuzz.target_lost
 
     def finish(self) -> RunRecord:
         """Build the run record, redact every credential from it, and write the reports."""
@@ -233,7 +242,9 @@ class RunSession:
                 results[requirement.id] = RequirementResult.of(
                     catalogue[requirement.id], got.outcome, got.reason, got.evidence
                 )
-        profiles = tuple(profile_result(p, results, complete, self.safety.read_only) for p in self.profiles)
+        profiles = tuple(
+            profile_result(p, results, complete, self.safety.read_only, self.target_lost) for p in self.profiles
+        )
         spec = self.target.spec
         info = spec.document.get("info")
         info = info if isinstance(info, dict) else {}  # an invalid document is reported, not trusted
