@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench.synthetic import generic_server, synthetic_document
-from conformance.fuzzing import FuzzSettings, build_schema, run_fuzzing
+from conformance.fuzzing.engine import FuzzSettings, build_schema, run_fuzzing
 from conformance.safety import Safety
 
 # One example per operation: the per-operation phases, not the stateful sequences across operations.

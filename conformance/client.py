@@ -4,50 +4,14 @@ It resolves operationIds from the document, sends the user's credentials, verifi
 never follows redirects (a redirect is a finding, not a destination) and obeys the run's Safety limits.
 """
 
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from conformance.operations import operations_by_id
 from conformance.safety import Safety
 from conformance.target import Target
-
-HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-
-
-@dataclass(frozen=True)
-class Operation:
-    """Where an operationId lives in the API."""
-
-    operation_id: str
-    method: str
-    path: str
-    definition: dict[str, Any]
-
-
-def all_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(path, method, definition) of every operation in the document, with or without an operationId."""
-    for path, item in (document.get("paths") or {}).items():
-        for method in HTTP_METHODS:
-            operation = (item or {}).get(method)
-            if isinstance(operation, dict):
-                yield path, method, operation
-
-
-def operations_by_id(document: dict[str, Any]) -> dict[str, Operation]:
-    return {
-        str(definition["operationId"]): Operation(str(definition["operationId"]), method, path, definition)
-        for path, method, definition in all_operations(document)
-        if definition.get("operationId")
-    }
-
-
-def declares_security(definition: dict[str, Any], document: dict[str, Any]) -> bool:
-    """Whether an operation requires credentials: its own `security`, else the document's default."""
-    security = definition.get("security", document.get("security") or [])
-    return any(bool(requirement) for requirement in security or [])
 
 
 class ApiClient:

@@ -10,7 +10,7 @@ from typing import Any
 
 import jsonschema
 
-from conformance.client import operations_by_id
+from conformance.operations import operations_by_id
 from conformance.schemas_loader import validate
 
 DECLARATION_HELP = """add a top-level `x-conformance` extension to the OpenAPI document, for example:

@@ -23,7 +23,7 @@ from conformance.checks.kit.outcomes import (
 )
 from conformance.client import ApiClient
 from conformance.errors import UsageError
-from conformance.fuzzing import FuzzReport
+from conformance.fuzzing.report import FuzzReport
 from conformance.record import Outcome
 from conformance.run.execution import stop_on_sigterm
 from conformance.run.options import ALL_OPTIONS

@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.schemas import schema_v2, schema_v30, schema_v31
 
+from conformance.operations import HTTP_METHODS
 from conformance.refs import dangling_refs
 
 SPEC_VALIDATORS = {
@@ -29,7 +30,6 @@ SPEC_VALIDATORS = {
 }
 SCHEMAS = {"swagger-2.0": schema_v2, "openapi-3.0": schema_v30, "openapi-3.1": schema_v31}
 # The fields of a path item that are operations (OpenAPI 2.0 to 3.1).
-OPERATION_FIELDS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 # Path items are checked one by one to place a semantic error only in documents up to this size.
 MAX_PATH_ITEMS_TO_PLACE = 200
 MAX_MESSAGE = 300
@@ -70,7 +70,7 @@ def json_path(parts: Iterable[Any]) -> str:
 def problem_at(parts: list[Any], message: str) -> DocumentProblem:
     """A problem at a place given as path parts; inside `paths./x.get` it names the operation."""
     operation = ""
-    if len(parts) >= 3 and parts[0] == "paths" and str(parts[2]).lower() in OPERATION_FIELDS:
+    if len(parts) >= 3 and parts[0] == "paths" and str(parts[2]).lower() in HTTP_METHODS:
         operation = f"{str(parts[2]).upper()} {parts[1]}"
     return DocumentProblem(json_path(parts), " ".join(message.split())[:MAX_MESSAGE], operation)
 

@@ -8,7 +8,7 @@ import schemathesis.checks
 
 from conformance import checks
 from conformance.catalogue import all_requirements, load_profiles
-from conformance.fuzzing import CHECK_REQUIREMENTS
+from conformance.fuzzing.findings import CHECK_REQUIREMENTS
 
 
 def suite_checks() -> dict[str, list[str]]:

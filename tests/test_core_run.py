@@ -9,7 +9,7 @@ import pytest
 
 from conformance.catalogue import Level, all_requirements
 from conformance.demo import VARIANTS, serve
-from conformance.fuzzing import CHECK_REQUIREMENTS
+from conformance.fuzzing.findings import CHECK_REQUIREMENTS
 from conformance.schemas_loader import load_schema
 from tests.conftest import SEED, CliRun, run_cli, supplier_args
 

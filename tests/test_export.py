@@ -24,10 +24,11 @@ from conformance.checks.kit.pagination import link_with_rel, parse_link_header
 from conformance.checks.kit.records import EMOJI, rejection, sample_input
 from conformance.checks.kit.rfc3339 import epoch_seconds, format_epoch, is_rfc3339_date, is_rfc3339_date_time
 from conformance.checks.kit.table_schema import Description, describe, validate_csv
-from conformance.client import ApiClient, operations_by_id
+from conformance.client import ApiClient
 from conformance.declaration import read_declaration
 from conformance.demo import RunningSupplier, exports, serve
 from conformance.demo.openapi import CASE_INPUT, build_document
+from conformance.operations import operations_by_id
 from conformance.spec import load_spec
 from conformance.target import build_target
 from tests.conftest import SEED, CliRun, run_cli, run_plain_pytest

@@ -22,8 +22,9 @@ from conformance.catalogue import all_requirements
 from conformance.checks.kit.fuzzed import assert_no_findings
 from conformance.checks.kit.outcomes import Undecided
 from conformance.demo import serve
-from conformance.fuzz_scope import OperationCoverage, plan_operations
-from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing
+from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
+from conformance.fuzzing.report import FuzzReport
+from conformance.fuzzing.scope import OperationCoverage, plan_operations
 from conformance.record import Outcome, RequirementResult, Verdict
 from conformance.safety import Safety
 from conformance.verdicts import profile_verdict

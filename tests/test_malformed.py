@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, find, settings
 from schemathesis import GenerationMode
 
 from conformance.demo import serve
-from conformance.fuzzing import FuzzSettings, build_schema
-from conformance.malformed import reached_server_malformed
+from conformance.fuzzing.engine import FuzzSettings, build_schema
+from conformance.fuzzing.malformed import reached_server_malformed
 
 FIND = settings(database=None, max_examples=2000, suppress_health_check=list(HealthCheck))
 

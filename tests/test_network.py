@@ -37,7 +37,7 @@ from conformance.checks.kit.probes import (
 )
 from conformance.demo import VARIANTS, RunningSupplier, serve, tls
 from conformance.demo.openapi import build_document, document_for
-from conformance.fuzzing import CHECK_REQUIREMENTS, MALFORMED_INPUT_REQUIREMENT
+from conformance.fuzzing.findings import CHECK_REQUIREMENTS, MALFORMED_INPUT_REQUIREMENT
 from conformance.observations import (
     api_version_headers,
     banner_leaks,

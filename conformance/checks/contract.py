@@ -5,7 +5,8 @@ from typing import Any
 import pytest
 
 from conformance.checks.kit.fuzzed import assert_no_findings
-from conformance.fuzzing import AUTH_REQUIREMENT, STATEFUL_REQUIREMENT, FuzzReport
+from conformance.fuzzing.findings import AUTH_REQUIREMENT, STATEFUL_REQUIREMENT
+from conformance.fuzzing.report import FuzzReport
 from conformance.safety import ReadOnlyRefusal
 
 

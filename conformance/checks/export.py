@@ -13,16 +13,9 @@ import pytest
 import requests
 
 from conformance.checks.kit.declared import DeclaredCollections
-from conformance.checks.kit.document import (
-    date_properties,
-    declared_media_types,
-    open_media_types,
-    record_schema,
-    resolve,
-)
+from conformance.checks.kit.document import date_properties, declared_media_types, open_media_types, record_schema
 from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.exports import FormatError, Parsed, decode, fetch, parse, parse_csv
-from conformance.checks.kit.media_types import CSV, is_json_family, kind_of, media_params, media_type
 from conformance.checks.kit.outcomes import Undecided, listed, not_applicable
 from conformance.checks.kit.pagination import link_with_rel
 from conformance.checks.kit.records import create_schema, json_body
@@ -30,6 +23,8 @@ from conformance.checks.kit.rfc3339 import is_rfc3339_date, is_rfc3339_date_time
 from conformance.checks.kit.table_schema import MAX_ROWS, linked_description, validate_csv
 from conformance.client import ApiClient
 from conformance.declaration import Collection
+from conformance.media_types import CSV, is_json_family, kind_of, media_params, media_type
+from conformance.operations import resolve
 
 # --- EXP-10 -----------------------------------------------------------------------------------------
 

@@ -31,9 +31,10 @@ from conformance.checks.kit.probes import (
 )
 from conformance.checks.kit.records import marker
 from conformance.checks.kit.security import credentials_in_query, declared_security_schemes
-from conformance.client import HTTP_METHODS, ApiClient, Operation, declares_security
+from conformance.client import ApiClient
 from conformance.declaration import DeclarationError, read_declaration
-from conformance.fuzzing import MALFORMED_INPUT_REQUIREMENT, FuzzReport
+from conformance.fuzzing.findings import MALFORMED_INPUT_REQUIREMENT
+from conformance.fuzzing.report import FuzzReport
 from conformance.observations import (
     api_version_headers,
     banner_leaks,
@@ -42,6 +43,7 @@ from conformance.observations import (
     rate_limit_headers,
     tells_when_to_retry,
 )
+from conformance.operations import HTTP_METHODS, Operation, declares_security
 from conformance.target import Target
 
 HEALTH_DEADLINE = 2.0  # seconds: "promptly"

@@ -12,16 +12,17 @@ from typing import Any
 import pytest
 
 from conformance.checks.kit.declared import DeclaredCollections
-from conformance.checks.kit.document import date_properties, open_media_types, parameters, record_schema, resolve
+from conformance.checks.kit.document import date_properties, open_media_types, parameters, record_schema
 from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.exports import Export, FormatError, differences, export, fetch, parse
-from conformance.checks.kit.media_types import kind_of, media_type
 from conformance.checks.kit.outcomes import listed, not_applicable
 from conformance.checks.kit.pagination import page_size_bounds, page_size_parameter, walk
 from conformance.checks.kit.records import Created, RecordMaker
 from conformance.checks.kit.rfc3339 import epoch_seconds, format_epoch, is_rfc3339_date_time
 from conformance.client import ApiClient
 from conformance.declaration import Collection
+from conformance.media_types import kind_of, media_type
+from conformance.operations import resolve
 
 SINCE_NAMES = (
     "since",

@@ -19,8 +19,8 @@ from conformance import __version__
 from conformance.catalogue import Profile, all_requirements, select_profiles
 from conformance.checks.kit.probes import Endpoint, check_certificate
 from conformance.container import RunningContainer, container_base_url
-from conformance.fuzzing import FuzzReport, FuzzSettings, run_fuzzing, summary_of
-from conformance.hooks_file import load_hooks
+from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
+from conformance.fuzzing.report import FuzzReport, summary_of
 from conformance.record import (
     HarnessInfo,
     Outcome,
@@ -31,6 +31,7 @@ from conformance.record import (
     TlsVerification,
 )
 from conformance.render.reports import write_reports
+from conformance.run.hooks import load_hooks
 from conformance.run.settings import RunSettings
 from conformance.safety import Safety
 from conformance.spec import CertificateNotVerified, LoadedSpec, load_spec

@@ -32,7 +32,7 @@ class RunSettings:
     max_time: float | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     insecure: bool = False
-    hooks: str | None = None  # a Python file run before fuzzing (conformance.hooks_file)
+    hooks: str | None = None  # a Python file run before fuzzing (conformance.run.hooks)
     container: ContainerRequest | None = None  # --image: started for the run (see conformance.run.execution)
 
     @classmethod

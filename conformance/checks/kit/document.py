@@ -5,28 +5,10 @@ Everything works from the document and the supplier declaration; nothing assumes
 
 from typing import Any
 
-from conformance.checks.kit.media_types import PREFERENCE, is_json_family, media_type
 from conformance.client import ApiClient
 from conformance.declaration import Collection
-
-
-def resolve(document: dict[str, Any], node: Any, depth: int = 0) -> Any:
-    """Follow local `$ref`s (`#/...`) until a node without one; remote refs are left as they are."""
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
-        if depth > 50:
-            return {}
-        target: Any = document
-        for part in node["$ref"][2:].split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            if isinstance(target, dict) and part in target:
-                target = target[part]
-            elif isinstance(target, list) and part.isdigit() and int(part) < len(target):
-                target = target[int(part)]
-            else:
-                return {}
-        node = target
-        depth += 1
-    return node
+from conformance.media_types import PREFERENCE, is_json_family, media_type
+from conformance.operations import resolve, schema_properties
 
 
 def success_content(document: dict[str, Any], op: dict[str, Any]) -> dict[str, Any]:
@@ -68,17 +50,6 @@ def parameters(document: dict[str, Any], api: ApiClient, operation_id: str) -> l
         if isinstance(param, dict) and "name" in param:
             merged[(str(param.get("in")), str(param["name"]))] = param
     return list(merged.values())
-
-
-def schema_properties(document: dict[str, Any], schema: Any) -> dict[str, Any]:
-    """Properties of an object schema, merged through allOf (resolved)."""
-    schema = resolve(document, schema)
-    if not isinstance(schema, dict):
-        return {}
-    props = dict(schema.get("properties") or {})
-    for part in schema.get("allOf") or []:
-        props.update(schema_properties(document, part))
-    return {k: resolve(document, v) for k, v in props.items()}
 
 
 def date_properties(document: dict[str, Any], schema: Any) -> dict[str, str]:

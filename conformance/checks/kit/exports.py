@@ -13,10 +13,10 @@ from typing import Any
 import requests
 
 from conformance.checks.kit.document import declared_media_types, open_media_types
-from conformance.checks.kit.media_types import kind_of, media_params
 from conformance.checks.kit.rfc3339 import epoch_seconds, is_rfc3339_date_time
 from conformance.client import ApiClient
 from conformance.declaration import Collection
+from conformance.media_types import kind_of, media_params
 
 
 def dump_json(body: Any) -> bytes:

@@ -1,11 +1,11 @@
 """Requirements decided by the fuzzer: each fails with its findings, is not-applicable when nothing is in its
-scope, and passes only when every operation in its scope was exercised (conformance.fuzz_scope)."""
+scope, and passes only when every operation in its scope was exercised (conformance.fuzzing.scope)."""
 
 from typing import Any
 
 from conformance.checks.kit.outcomes import Undecided, listed, not_applicable
-from conformance.fuzz_scope import coverage_of
-from conformance.fuzzing import FuzzReport
+from conformance.fuzzing.report import FuzzReport
+from conformance.fuzzing.scope import coverage_of
 from conformance.record import as_json
 
 FINDINGS_NAMED = 5

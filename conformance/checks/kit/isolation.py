@@ -15,12 +15,12 @@ import requests
 from conformance.checks.kit.document import open_media_types
 from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.exports import FormatError, fetch, parse
-from conformance.checks.kit.media_types import kind_of
 from conformance.checks.kit.outcomes import Undecided
 from conformance.checks.kit.pagination import walk
 from conformance.checks.kit.records import Created, read_params
 from conformance.client import ApiClient
 from conformance.declaration import Collection
+from conformance.media_types import kind_of
 
 REFUSALS = (401, 403, 404)
 

@@ -17,13 +17,13 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from conformance.checks.kit.document import resolve, schema_properties
 from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.exports import decode, dump_json
-from conformance.checks.kit.media_types import is_json_family, media_type
 from conformance.checks.kit.outcomes import Undecided, timed_out
 from conformance.client import ApiClient
 from conformance.declaration import Collection
+from conformance.media_types import is_json_family, media_type
+from conformance.operations import resolve, schema_properties
 
 # Text a council really stores: Welsh, French accents (composed and decomposed), emoji with a ZWJ sequence.
 WELSH = "Sŵn cerddoriaeth uchel ger Llyn Tegid; ŵ ŷ Ŵ Ŷ"

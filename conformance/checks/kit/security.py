@@ -6,8 +6,7 @@ credential, while an `in: query` API key is one whatever it is called.
 
 from typing import Any
 
-from conformance.checks.kit.document import resolve
-from conformance.client import all_operations
+from conformance.operations import all_operations, resolve
 
 
 def declared_security_schemes(document: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -1,6 +1,6 @@
 """`--hooks FILE`: the supplier's own Python file, run before the schema is built.
 
-The harness writes request bodies in every open format (conformance.serializers). A vendor-specific media
+The harness writes request bodies in every open format (conformance.fuzzing.serializers). A vendor-specific media
 type is the supplier's to describe: their file registers a serializer for it with
 `@schemathesis.serializer("application/vnd.acme.case+json")` (or any other Schemathesis extension), and the
 fuzzer can then exercise the operations that take it.

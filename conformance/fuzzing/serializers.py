@@ -3,7 +3,7 @@
 Schemathesis already writes JSON and every `*/*+json` type (GeoJSON included), YAML, XML, form-urlencoded,
 multipart, text/plain and binary; without a serialiser for a declared body it cannot generate a request at
 all, and the operation goes untested. A supplier's vendor media types are theirs to register with
-`--hooks FILE` (see conformance/hooks_file.py).
+`--hooks FILE` (see conformance/run/hooks.py).
 
 Schemathesis keeps one registry for all its transports, process-wide; `register_open_formats()` puts these
 serialisers in it (again is harmless) before a schema is built.
@@ -16,8 +16,8 @@ from typing import Any
 
 import schemathesis
 
-from conformance.checks.kit.document import resolve, schema_properties
-from conformance.checks.kit.media_types import CSV, NDJSON_TYPES
+from conformance.media_types import CSV, NDJSON_TYPES
+from conformance.operations import resolve, schema_properties
 
 
 def declared_body_schema(ctx: Any) -> dict[str, Any]:

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from conformance.checks.kit.document import resolve
-from conformance.client import all_operations, declares_security
-from conformance.location_check import CHECK_NAME as LOCATION_CHECK
+from conformance.fuzzing.location_check import CHECK_NAME as LOCATION_CHECK
+from conformance.operations import all_operations, declares_security, resolve
 from conformance.safety import SAFE_METHODS
 
 if TYPE_CHECKING:

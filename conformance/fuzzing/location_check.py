@@ -17,7 +17,7 @@ import schemathesis
 from schemathesis.core.failures import Failure
 from schemathesis.core.rate_limit import ratelimit
 
-from conformance.engine_safety import active_safety
+from conformance.fuzzing.guard import active_safety
 from conformance.safety import DEFAULT_REQUEST_TIMEOUT
 
 CHECK_NAME = "created_resource_is_at_its_location"

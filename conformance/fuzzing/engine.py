@@ -2,11 +2,10 @@
 
 The engine is the same one `st run` drives (examples, coverage, fuzzing and stateful phases), so the
 harness finds what Schemathesis finds; this module listens to its events, counts what was sent to each
-declared operation (conformance.fuzz_scope decides from those counts), and stops the engine at --max-time.
+declared operation (conformance.fuzzing.scope decides from those counts), and stops the engine at --max-time.
 """
 
 import copy
-import dataclasses
 import gc
 import threading
 from collections.abc import Callable, Iterator
@@ -24,48 +23,20 @@ from schemathesis.engine.errors import UnresponsiveOperationError
 from schemathesis.specs.openapi.stateful import collect_transitions
 from schemathesis.wfc.escalation import escalating_provider
 
-from conformance.client import all_operations
-from conformance.engine_safety import guarded
-from conformance.fuzz_scope import OperationCoverage, PlannedOperation, plan_operations
-from conformance.location_check import CHECK_NAME as LOCATION_CHECK
-from conformance.malformed import reached_server_malformed
+from conformance.fuzzing.findings import CREDENTIAL_HEADERS, finding_of, is_probe
+from conformance.fuzzing.guard import guarded
+from conformance.fuzzing.report import FuzzReport
+from conformance.fuzzing.scope import plan_operations
+from conformance.fuzzing.serializers import register_open_formats
+from conformance.fuzzing.stateful_roots import start_at_declared_links
 from conformance.observations import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
-from conformance.record import NOT_FUZZED, Finding, FuzzingSummary
+from conformance.operations import all_operations
 from conformance.safety import SAFE_METHODS, Safety, cut_reason
-from conformance.serializers import register_open_formats
-from conformance.stateful_roots import start_at_declared_links
 
-# Every check Schemathesis runs, and the requirement its failures violate. A test keeps this complete.
-CHECK_REQUIREMENTS: dict[str, str] = {
-    "not_a_server_error": "EXP-03",
-    "response_schema_conformance": "EXP-04",
-    "response_headers_conformance": "EXP-04",
-    "status_code_conformance": "EXP-05",
-    "content_type_conformance": "EXP-06",
-    "negative_data_rejection": "EXP-07",
-    "missing_required_header": "EXP-07",
-    "unsupported_method": "EXP-07",
-    "allow_header_conformance": "EXP-07",
-    "positive_data_acceptance": "EXP-08",
-    "use_after_free": "EXP-09",
-    "ensure_resource_availability": "EXP-09",
-    LOCATION_CHECK: "EXP-09",
-    "ignored_auth": "NET-01",
-    "object_level_authorization": "NET-01",
-}
-AUTH_REQUIREMENT = "NET-01"
-# A server error on a request that reached the server malformed (negative mode, or a method the document does
-# not declare) violates this one instead of EXP-03.
-MALFORMED_INPUT_REQUIREMENT = "NET-10"
 MAX_OBSERVATIONS_KEPT = 20
-STATEFUL_REQUIREMENT = "EXP-09"
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 FUZZ_SHARE_OF_TIME = 0.7  # of what is left of --max-time; the direct checks need the rest
 STATEFUL_PROGRESS_EVERY = 20  # stateful scenarios are many and short; a line each would drown the output
-CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
-# RFC 9110 section 15.6.2: the answer of a server that does not recognise a method at all.
-NOT_IMPLEMENTED = 501
-SERVER_UNAVAILABLE = "server_unavailable"
 HOOKS_WAY_OUT = "register a serializer for it in a Python file given with --hooks (README: 'Vendor media types')"
 
 
@@ -82,109 +53,6 @@ class FuzzSettings:
     safety: Safety = field(default_factory=Safety)
     # Schemathesis testing phases to run; None runs them all (the benchmark measures without `stateful`).
     phases: tuple[str, ...] | None = None
-
-
-@dataclass
-class FuzzReport:
-    """Everything the fuzzing phase learned; requirement checks read their verdicts from it."""
-
-    cases: int = 0  # generated cases sent and answered
-    scenarios: int = 0
-    operations_total: int = 0
-    # The document's operations (conformance.fuzz_scope), and what was sent to each, by Schemathesis label.
-    plan: dict[str, PlannedOperation] = field(default_factory=dict)
-    operations: dict[str, OperationCoverage] = field(default_factory=dict)
-    linked_operations: set[str] = field(default_factory=set)  # in links, declared or inferred (EXP-09)
-    read_only: bool = False
-    probes_sent: bool = False  # requests with methods the document does not declare (not in --read-only runs)
-    declared_methods: set[str] = field(default_factory=set)
-    idle_checks: dict[str, str] = field(default_factory=dict)  # enabled checks with nothing to work with, and why
-    request_timeout: float = 0.0
-    findings: dict[tuple[str, str, str, str], Finding] = field(default_factory=dict)
-    errors: dict[str, int] = field(default_factory=dict)
-    unowned_errors: list[tuple[str, str]] = field(default_factory=list)  # (phase, reason) no operation owns
-    stop_reason: str = "completed"
-    ceiling_reached: bool = False  # --max-time stopped the engine
-    # What the fuzzed responses showed besides check failures (the first MAX_OBSERVATIONS_KEPT of each):
-    # 429s and their headers, and how many responses advertised rate limits (NET-11); error responses
-    # that give away stack traces, banners or internal paths (NET-08).
-    throttled: list[dict[str, Any]] = field(default_factory=list)
-    throttled_total: int = 0
-    rate_limit_advertised: int = 0
-    leaks: list[dict[str, Any]] = field(default_factory=list)
-    leaks_total: int = 0
-
-    @property
-    def target_lost(self) -> bool:
-        """The target stopped answering part-way: nothing decided after that can be trusted."""
-        return self.stop_reason == SERVER_UNAVAILABLE
-
-    def operation(self, label: str) -> OperationCoverage:
-        return self.operations.setdefault(label, OperationCoverage())
-
-    def probes_on_path(self, path: str) -> int:
-        """Undeclared-method probes answered on `path` (Schemathesis files them under one of its operations)."""
-        return sum(
-            self.operations[label].probes
-            for label, op in self.plan.items()
-            if op.path == path and label in self.operations
-        )
-
-    def findings_for(self, requirement: str) -> list[Finding]:
-        return sorted((f for f in self.findings.values() if f.requirement == requirement), key=lambda f: f.key)
-
-    def add_finding(self, finding: Finding) -> None:
-        """A finding seen before counts as one more occurrence of it."""
-        existing = self.findings.get(finding.key)
-        self.findings[finding.key] = (
-            dataclasses.replace(existing, occurrences=existing.occurrences + 1) if existing else finding
-        )
-
-    def add_error(self, message: str) -> None:
-        self.errors[message] = self.errors.get(message, 0) + 1
-
-    def error_lines(self) -> list[str]:
-        return [f"{message} (x{count})" if count > 1 else message for message, count in self.errors.items()]
-
-    def gaps(self, requirement: str) -> list[str]:
-        """Why the fuzzing as a whole cannot speak for `requirement`, if it cannot.
-
-        An error no operation owns stops every requirement, except one of the stateful phase (broken links,
-        say), which stops only the requirement that phase decides.
-        """
-        if self.target_lost:  # first: the engine's own "server unavailable" errors only repeat it
-            return ["not tested: the target stopped answering part-way through fuzzing (server unavailable)"]
-        unowned = [
-            f"not tested: {reason}"
-            for phase, reason in self.unowned_errors
-            if phase != "stateful" or requirement == STATEFUL_REQUIREMENT
-        ]
-        if unowned:
-            return unowned
-        if self.stop_reason == "max_time":
-            return ["not tested: fuzzing reached the --max-time ceiling before it finished"]
-        if self.stop_reason != "completed":
-            return [f"not tested: fuzzing stopped early ({self.stop_reason})"]
-        if self.cases == 0:
-            return ["not tested: no test case was sent"]
-        return []
-
-    def summary(self) -> FuzzingSummary:
-        """What the run record keeps of the fuzzing."""
-        return FuzzingSummary(
-            ran=True,
-            cases=self.cases,
-            operations_total=self.operations_total,
-            operations_tested=sum(1 for op in self.operations.values() if op.answered or op.probes),
-            stop_reason=self.stop_reason,
-            findings=tuple(sorted(self.findings.values(), key=lambda f: f.key)),
-            errors=tuple(self.error_lines()),
-        )
-
-
-def summary_of(fuzz: FuzzReport | None) -> FuzzingSummary:
-    """The record's fuzzing summary, also for a run that never fuzzed (a check selection without fuzzing)."""
-    return NOT_FUZZED if fuzz is None else fuzz.summary()
 
 
 Progress = Callable[[str], None]
@@ -365,7 +233,7 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
                 continue
             interaction = recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
-            finding = _finding(check, recorder.cases[case_id].value, response, report.declared_methods)
+            finding = finding_of(check, recorder.cases[case_id].value, response, report.declared_methods)
             if finding is not None:
                 report.add_finding(finding)
     explained = event.label is not None and any(m.startswith(f"{event.label}:") for m in report.errors)
@@ -399,49 +267,6 @@ def _count_case(report: FuzzReport, case: Any, response: Any, checks: set[str], 
     coverage.stateful += stateful
 
 
-def is_probe(case: Any) -> bool:
-    """A request with a method the document does not declare for the path (the unsupported-method probe)."""
-    return str(case.method).upper() != str(case.operation.method).upper()
-
-
-def sent_label(case: Any) -> str:
-    """The method actually sent and the path template: what the finding's curl shows."""
-    return f"{str(case.method).upper()} {case.operation.path}"
-
-
-def _finding(check: Any, case: Any, response: Any | None, declared_methods: set[str]) -> Finding | None:
-    """The finding a failed check makes, under the requirement it violates; None when it is no violation.
-
-    A request with an undeclared method is not a valid request: a server error to it is a failure on
-    malformed input (NET-10), never EXP-03. A 501 to it is what RFC 9110 section 15.6.2 asks of a server
-    that does not recognise the method at all, so it is no finding, unless the document declares that
-    method elsewhere (then the server does recognise it, and 405 was due).
-    """
-    failure = check.failure_info.failure
-    requirement = CHECK_REQUIREMENTS.get(check.name, "EXP-04")
-    if is_probe(case):
-        status = response.status_code if response is not None else None
-        recognised = str(case.method).upper() in declared_methods
-        if status == NOT_IMPLEMENTED and (check.name == "not_a_server_error" or not recognised):
-            return None
-        if check.name == "not_a_server_error":
-            requirement = MALFORMED_INPUT_REQUIREMENT
-    elif check.name == "not_a_server_error" and reached_server_malformed(case, response):
-        requirement = MALFORMED_INPUT_REQUIREMENT
-    if check.name == "missing_required_header" and getattr(failure, "header_name", "").lower() in _auth_headers(case):
-        requirement = AUTH_REQUIREMENT
-    return Finding(
-        requirement=requirement,
-        check=check.name,
-        operation=sent_label(case),
-        title=str(failure.title),
-        message=str(failure.message),
-        status_code=getattr(failure, "status_code", None),
-        occurrences=1,
-        curl=check.failure_info.code_sample,
-    )
-
-
 def _observe_response(response: Any, label: str, report: FuzzReport) -> None:
     """Note rate-limit headers and 429s, and what error responses give away."""
     headers = {name: values[0] for name, values in response.headers.items() if values}
@@ -462,13 +287,3 @@ def _observe_response(response: Any, label: str, report: FuzzReport) -> None:
                 report.leaks.append(
                     {"source": "fuzzing", "operation": label, "status": response.status_code, "leaks": leaks}
                 )
-
-
-def _auth_headers(case: Any) -> set[str]:
-    """Header names that carry credentials for this operation: a missing one is an auth failure."""
-    names = set(CREDENTIAL_HEADERS)
-    schemes = case.operation.schema.raw_schema.get("components", {}).get("securitySchemes", {})
-    for scheme in schemes.values():
-        if scheme.get("type") == "apiKey" and scheme.get("in") == "header":
-            names.add(str(scheme.get("name", "")).lower())
-    return names
