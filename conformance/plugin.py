@@ -36,6 +36,7 @@ from conformance.verdicts import ExitCode
 RUN_KEY = pytest.StashKey[RunSession]()
 EVIDENCE_KEY = pytest.StashKey[list]()
 REPORTER_NAME = "conformance-reporter"
+NO_EVIDENCE = "the check passed without recording what it examined (a harness defect), so it does not count as a pass"
 CHECKS_DIR = Path(checks.__file__).parent
 
 
@@ -177,7 +178,11 @@ def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list)
             return CheckOutcome(Outcome.NOT_APPLICABLE, reason[len(NOT_APPLICABLE_PREFIX) :], evidence)
         return CheckOutcome(Outcome.ERROR, f"the check was skipped: {reason}", evidence)
     if report.passed:
-        return CheckOutcome(Outcome.PASS, "", evidence) if report.when == "call" else None
+        if report.when != "call":
+            return None
+        if not evidence:  # a pass is a claim about the API: without what was examined, it is no claim at all
+            return CheckOutcome(Outcome.ERROR, NO_EVIDENCE, evidence)
+        return CheckOutcome(Outcome.PASS, "", evidence)
     exc = call.excinfo.value if call.excinfo else None
     message = str(exc).split("\nassert ")[0].strip() if exc else "failed"
     if isinstance(exc, RequirementNotMet) or (report.when == "call" and isinstance(exc, AssertionError)):

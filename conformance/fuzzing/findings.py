@@ -6,6 +6,8 @@ asks), and a server error on a request that reached the server malformed is NET-
 
 from typing import Any
 
+from schemathesis.generation.meta import CoverageScenario, coverage_scenario
+
 from conformance.fuzzing.location_check import CHECK_NAME as LOCATION_CHECK
 from conformance.fuzzing.malformed import reached_server_malformed
 from conformance.record import Finding
@@ -26,7 +28,7 @@ CHECK_REQUIREMENTS: dict[str, str] = {
     "ensure_resource_availability": "EXP-09",
     LOCATION_CHECK: "EXP-09",
     "ignored_auth": "NET-01",
-    "object_level_authorization": "NET-01",  # idle: it needs Schemathesis's own second identity (NET-14 is decided directly)
+    "object_level_authorization": "NET-01",  # idle without Schemathesis's own second identity; NET-14 is direct
 }
 AUTH_REQUIREMENT = "NET-01"
 # A server error on a request that reached the server malformed (negative mode, or a method the document does
@@ -34,6 +36,9 @@ AUTH_REQUIREMENT = "NET-01"
 MALFORMED_INPUT_REQUIREMENT = "NET-10"
 STATEFUL_REQUIREMENT = "EXP-09"
 CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
+# A body sent with a Content-Type the operation does not declare (or a broken one) is malformed input: a 415
+# was due (RFC 9110 section 15.5.16), and a server error on it is NET-10's, not EXP-03's.
+MALFORMED_CONTENT_TYPES = {CoverageScenario.MALFORMED_CONTENT_TYPE, CoverageScenario.UNSUPPORTED_CONTENT_TYPE}
 # RFC 9110 section 15.6.2: the answer of a server that does not recognise a method at all.
 NOT_IMPLEMENTED = 501
 
@@ -65,7 +70,9 @@ def finding_of(check: Any, case: Any, response: Any | None, declared_methods: se
             return None
         if check.name == "not_a_server_error":
             requirement = MALFORMED_INPUT_REQUIREMENT
-    elif check.name == "not_a_server_error" and reached_server_malformed(case, response):
+    elif check.name == "not_a_server_error" and (
+        reached_server_malformed(case, response) or coverage_scenario(case) in MALFORMED_CONTENT_TYPES
+    ):
         requirement = MALFORMED_INPUT_REQUIREMENT
     if check.name == "missing_required_header" and getattr(failure, "header_name", "").lower() in _auth_headers(case):
         requirement = AUTH_REQUIREMENT
