@@ -4,7 +4,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -98,6 +98,24 @@ def file_spec_args(supplier: RunningSupplier, path: Path, *extra: str) -> list[s
     spec_at = reach.index("--spec")
     del reach[spec_at : spec_at + 2]
     return ["run", "--spec", str(path), "--base-url", supplier.base + "/v1", *reach, *extra]
+
+
+@pytest.fixture(scope="session")
+def planning_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], CliRun]:
+    """A full run (every profile) of a variant of the second supplier, made once per test session and shared
+    by every module that reads it: each run costs seconds, and many tests ask about the same runs."""
+    from planning_supplier import serve as serve_planning
+
+    done: dict[str, CliRun] = {}
+
+    def run(variant: str) -> CliRun:
+        if variant not in done:
+            with serve_planning(variant) as supplier:
+                args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES]
+                done[variant] = run_cli(args, tmp_path_factory.mktemp(f"planning-{variant}"))
+        return done[variant]
+
+    return run
 
 
 @pytest.fixture

@@ -9,14 +9,12 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from planning_supplier import VARIANTS as PLANNING_VARIANTS
-from planning_supplier import RunningSupplier
-from planning_supplier import serve as serve_planning
 
 from conformance.catalogue import all_requirements
 from conformance.checks.kit.fuzzed import assert_no_findings
@@ -28,7 +26,7 @@ from conformance.fuzzing.scope import OperationCoverage, plan_operations
 from conformance.record import Outcome, RequirementResult, Verdict
 from conformance.safety import Safety
 from conformance.verdicts import profile_verdict
-from tests.conftest import EXAMPLES, SEED, CliRun, run_cli, supplier_args
+from tests.conftest import CliRun, run_cli, supplier_args
 from tests.tiny_api import serve_api
 
 FUZZ_DECIDED = ("EXP-03", "EXP-04", "EXP-05", "EXP-06", "EXP-07", "EXP-08", "EXP-09", "NET-10")
@@ -393,18 +391,10 @@ def test_max_time_is_a_ceiling_not_a_quota(tmp_path: Path) -> None:
 # --- 6. the planning supplier: its NDJSON import fuzzed, its defects caught ----------------------------
 
 
-def planning_args(supplier: RunningSupplier) -> list[str]:
-    return ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES]
-
-
-@pytest.fixture(scope="module")
-def planning_conformant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliRun]:
-    with serve_planning("conformant") as supplier:
-        yield run_cli(planning_args(supplier), tmp_path_factory.mktemp("planning"))
-
-
-def test_the_planning_import_is_fuzzed_and_every_fuzz_decided_requirement_passes(planning_conformant: CliRun) -> None:
-    result = planning_conformant
+def test_the_planning_import_is_fuzzed_and_every_fuzz_decided_requirement_passes(
+    planning_run: Callable[[str], CliRun],
+) -> None:
+    result = planning_run("conformant")
     assert result.code == 0, result.stdout + result.stderr[-2000:]
     outcomes = result.outcomes()
     assert {rid: outcomes[rid] for rid in (*FUZZ_DECIDED, "NET-01")} == dict.fromkeys((*FUZZ_DECIDED, "NET-01"), "pass")
@@ -426,9 +416,8 @@ PLANNING_DEFECTS = {
 
 
 @pytest.mark.parametrize("variant", PLANNING_DEFECTS)
-def test_each_planning_defect_is_caught(variant: str, tmp_path: Path) -> None:
-    with serve_planning(variant) as supplier:
-        result = run_cli(planning_args(supplier), tmp_path)
+def test_each_planning_defect_is_caught(variant: str, planning_run: Callable[[str], CliRun]) -> None:
+    result = planning_run(variant)
     assert result.failed() == set(PLANNING_VARIANTS[variant].violates), reasons(result)
     findings = [f for f in result.results["fuzzing"]["findings"] if f["requirement"] in FUZZ_DECIDED]
     assert findings and all(f["curl"].startswith("curl ") for f in findings)

@@ -23,7 +23,6 @@ import jsonschema
 import pytest
 import requests
 from planning_supplier import VARIANTS as PLANNING_VARIANTS
-from planning_supplier import serve as serve_planning
 
 from conformance.catalogue import load_profiles
 from conformance.checks import network as network_checks  # a module: pytest must not collect its checks here
@@ -51,7 +50,7 @@ from conformance.schemas_loader import load_schema
 from conformance.spec import load_spec
 from conformance.target import Target
 from conformance.trust.certificate import certification_failures
-from tests.conftest import SEED, CliRun, file_spec_args, run_cli, run_plain_pytest, supplier_args
+from tests.conftest import CliRun, file_spec_args, run_cli, run_plain_pytest, supplier_args
 
 NET_ONLY = ("--profile", "network-integration")
 
@@ -596,12 +595,9 @@ FUZZ_DECIDED = set(CHECK_REQUIREMENTS.values()) | {MALFORMED_INPUT_REQUIREMENT}
 
 
 @pytest.mark.parametrize("variant", ["conformant", "cross-tenant-read", "bare-401"])
-def test_planning_supplier_network_verdicts(variant: str, tmp_path: Path) -> None:
-    with serve_planning(variant) as supplier:
-        assert "--peer-header" in supplier.harness_args()
-        args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", "5", *NET_ONLY]
-        result = run_cli(args, tmp_path)
-    outcomes = {rid: o for rid, o in result.outcomes().items() if rid not in FUZZ_DECIDED}
+def test_planning_supplier_network_verdicts(variant: str, planning_run: Callable[[str], CliRun]) -> None:
+    result = planning_run(variant)
+    outcomes = {rid: o for rid, o in result.outcomes().items() if rid in NET_IDS and rid not in FUZZ_DECIDED}
     assert {rid for rid, o in outcomes.items() if o == "fail"} == set(PLANNING_VARIANTS[variant].violates) & NET_IDS
     reasons = {rid: _requirement(result, rid)["reason"] for rid, o in outcomes.items() if o == "not-applicable"}
     assert reasons == {
