@@ -113,6 +113,9 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
     try:
         with guarded(safety), _long_lived_objects_frozen():
             _consume(stream, report, progress)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM between two events: the engine's workers must stop first,
+        stream.stop()  # or they go on sending and writing while the run reports and exits
+        report.stop_reason = "interrupted"
     finally:
         if ceiling is not None:
             ceiling.cancel()
