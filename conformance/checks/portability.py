@@ -14,7 +14,7 @@ import pytest
 from conformance.checks.kit.declared import DeclaredCollections
 from conformance.checks.kit.document import date_properties, open_media_types, parameters, record_schema
 from conformance.checks.kit.evidence import observed
-from conformance.checks.kit.exports import Export, FormatError, differences, export, fetch, parse
+from conformance.checks.kit.exports import FormatError, differences, export, export_in, fetch, parse
 from conformance.checks.kit.outcomes import listed, not_applicable
 from conformance.checks.kit.pagination import page_size_bounds, page_size_parameter, walk
 from conformance.checks.kit.records import Created, RecordMaker
@@ -229,17 +229,6 @@ def import_media_type(document: dict[str, Any], api: ApiClient, collection: Coll
     return next((mt for mt in offered if mt in accepted), None)
 
 
-def export_as(api: ApiClient, collection: Collection, mt: str) -> Export:
-    response = fetch(api, collection, mt)
-    if response.status_code != 200:
-        raise AssertionError(f"{collection.export} as {mt} answered HTTP {response.status_code}")
-    try:
-        parsed = parse(kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
-    except FormatError as exc:
-        raise AssertionError(f"{collection.export} as {mt}: {exc}") from None
-    return Export(response, mt, parsed)
-
-
 @pytest.mark.requirement("PORT-05")
 def test_import_round_trip(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
@@ -255,7 +244,7 @@ def test_import_round_trip(declared: DeclaredCollections, evidence: list[dict[st
         formats = date_properties(document, record_schema(document, api, collection))
         with declared.records(collection) as maker:
             made = [maker.create(), maker.create()]
-            exported = export_as(api, collection, mt)
+            exported = export_in(api, collection, mt)
             before = exported.parsed
             label = f"{collection.export} as {mt}, before"
             evidence.append(observed(exported.response, label, records=len(before.records)))
@@ -279,7 +268,7 @@ def test_import_round_trip(declared: DeclaredCollections, evidence: list[dict[st
                     f"{response.text[:200]}"
                 )
                 continue
-            again = export_as(api, collection, mt)
+            again = export_in(api, collection, mt)
             after = again.parsed.by_id(collection.id_field)
             compared = {str(r[collection.id_field]): sorted(r) for r in mine}
             evidence.append(observed(again.response, f"{collection.export} as {mt}, after", compared=compared))

@@ -181,14 +181,18 @@ def export(
             f"the export operation {collection.export} declares no open format "
             f"(declared: {', '.join(declared_media_types(document, definition)) or 'none'})"
         )
-    mt = offered[0]
+    return export_in(api, collection, offered[0], params)
+
+
+def export_in(api: ApiClient, collection: Collection, mt: str, params: dict[str, Any] | None = None) -> Export:
+    """The collection's export in `mt`; AssertionError when it does not answer 200 or does not parse as `mt`."""
     response = fetch(api, collection, mt, params)
     if response.status_code != 200:
-        raise AssertionError(f"{collection.export} with Accept: {mt} answered HTTP {response.status_code}")
+        raise AssertionError(f"{collection.export} as {mt} answered HTTP {response.status_code}")
     try:
         parsed = parse(kind_of(mt), response.content, response.headers.get("Content-Type"), collection.id_field)
     except FormatError as exc:
-        raise AssertionError(f"{collection.export} ({mt}): {exc}") from None
+        raise AssertionError(f"{collection.export} as {mt}: {exc}") from None
     return Export(response, mt, parsed)
 
 
