@@ -29,7 +29,8 @@ def test_conformant_on_every_profile_with_evidence_for_every_pass(planning_run: 
 @pytest.mark.parametrize("variant", [name for name in VARIANTS if name != "conformant"])
 def test_each_defect_fails_exactly_its_requirements(variant: str, planning_run: Callable[[str], CliRun]) -> None:
     result = planning_run(variant)
-    assert result.failed() == set(VARIANTS[variant].violates), {
+    expected, sometimes = set(VARIANTS[variant].violates), set(VARIANTS[variant].sometimes)
+    assert expected <= result.failed() <= expected | sometimes, {
         r["id"]: r["reason"][:300]
         for p in result.results["profiles"]
         for r in p["requirements"]
