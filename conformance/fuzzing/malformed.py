@@ -58,4 +58,3 @@ def _accepted(element: Any, validator: Any, types: Any) -> bool:
         return True
     coerced = checks.coerce_wire_string(element, types) if isinstance(element, str) else None
     return coerced is not None and validator.is_valid(coerced)
-
