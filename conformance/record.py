@@ -13,7 +13,8 @@ from typing import Any
 
 from conformance.catalogue import Level, Requirement, Source
 
-SCHEMA_VERSION = "1.1"  # 1.1: target.spec_sha256 and spec_format are null for a document not read
+# 1.1: target.spec_sha256 and spec_format are null for a document not read; 1.2: run.mode
+SCHEMA_VERSION = "1.2"
 OMIT_WHEN_EMPTY = {"omit_when_empty": True}  # field metadata: leave the key out of the JSON when None or ""
 
 
@@ -32,6 +33,17 @@ class Verdict(StrEnum):
     CONFORMANT = "conformant"
     NOT_CONFORMANT = "not-conformant"
     INCOMPLETE = "incomplete"
+
+
+class RunMode(StrEnum):
+    """What a run examined: the live API, or the OpenAPI document alone (`check-document`, never certified)."""
+
+    LIVE = "live"
+    DOCUMENT_ONLY = "document-only"
+
+
+# The reason of a requirement a document-only run leaves undecided (its outcome is ERROR: not tested, never a pass).
+NEEDS_LIVE_API = "not tested: needs the live API"
 
 
 class TlsVerification(StrEnum):
@@ -67,6 +79,11 @@ class RequirementResult:
             tuple(evidence),
         )
 
+    @property
+    def needs_live_api(self) -> bool:
+        """Left undecided by a document-only run because only the live API can decide it."""
+        return self.outcome == Outcome.ERROR and self.reason.startswith(NEEDS_LIVE_API)
+
 
 @dataclass(frozen=True)
 class ProfileResult:
@@ -90,6 +107,7 @@ class RunInfo:
     read_only: bool
     max_rps: float  # 0: no limit
     max_time: float  # 0: no limit
+    mode: RunMode = RunMode.LIVE  # absent from records before schema 1.2, which were all live
 
 
 @dataclass(frozen=True)

@@ -40,11 +40,15 @@ class DeclaredCollections:
             yield maker
 
 
+def read_declared(document: dict[str, Any]) -> Declaration:
+    """The supplier declaration; RequirementNotMet when it is missing or malformed (the document alone decides)."""
+    try:
+        return read_declaration(document)
+    except DeclarationError as exc:
+        raise RequirementNotMet(str(exc)) from None
+
+
 def open_declared(requirement: str, api: ApiClient, seed: int, evidence: list[dict[str, Any]]) -> DeclaredCollections:
     """The declared collections for `requirement`; RequirementNotMet when the declaration is missing or malformed."""
     document = api.target.spec.document
-    try:
-        declaration = read_declaration(document)
-    except DeclarationError as exc:
-        raise RequirementNotMet(str(exc)) from None
-    return DeclaredCollections(requirement, document, declaration, api, seed, evidence)
+    return DeclaredCollections(requirement, document, read_declared(document), api, seed, evidence)
