@@ -6,7 +6,8 @@ from conformance.record import Outcome, RequirementResult, RunRecord
 
 
 def junit_xml(record: RunRecord) -> bytes:
-    """Not-applicable is skipped, error is error, fail is failure."""
+    """Not-applicable is skipped, error is error, fail is failure; what a document-only run leaves to the live
+    API is skipped too (not run), so a supplier's CI reads errors only where the harness could not decide."""
     suites = ET.Element("testsuites", name="conformance")
     for profile in record.profiles:
         requirements = profile.requirements
@@ -16,8 +17,8 @@ def junit_xml(record: RunRecord) -> bytes:
             name=f"{profile.id} {profile.version}",
             tests=str(len(requirements)),
             failures=str(sum(r.outcome == Outcome.FAIL for r in requirements)),
-            errors=str(sum(r.outcome == Outcome.ERROR for r in requirements)),
-            skipped=str(sum(r.outcome == Outcome.NOT_APPLICABLE for r in requirements)),
+            errors=str(sum(r.outcome == Outcome.ERROR and not r.needs_live_api for r in requirements)),
+            skipped=str(sum(r.outcome == Outcome.NOT_APPLICABLE or r.needs_live_api for r in requirements)),
         )
         for requirement in requirements:
             case = ET.SubElement(
@@ -29,9 +30,9 @@ def junit_xml(record: RunRecord) -> bytes:
             detail = _evidence_text(requirement)
             if requirement.outcome == Outcome.FAIL:
                 ET.SubElement(case, "failure", message=requirement.reason[:500]).text = detail
-            elif requirement.outcome == Outcome.ERROR:
+            elif requirement.outcome == Outcome.ERROR and not requirement.needs_live_api:
                 ET.SubElement(case, "error", message=requirement.reason[:500]).text = detail
-            elif requirement.outcome == Outcome.NOT_APPLICABLE:
+            elif requirement.outcome == Outcome.NOT_APPLICABLE or requirement.needs_live_api:
                 ET.SubElement(case, "skipped", message=requirement.reason[:500])
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 
