@@ -72,6 +72,12 @@ def columns(rows: list[Checked]) -> list[RequirementResult]:
     return list(seen.values())
 
 
+def profile_groups(rows: list[Checked]) -> list[tuple[str, int]]:
+    """Each profile's title and how many requirement columns it spans (the columns are in profile order)."""
+    record = next((row.record for row in rows if row.record is not None), None)
+    return [(p.title, len(p.requirements)) for p in record.profiles] if record is not None else []
+
+
 def terminal_lines(rows: list[Checked]) -> list[str]:
     """The table for a terminal: a column only where some document decided something (the rest need the API).
 
@@ -102,7 +108,13 @@ def comparison_html(rows: list[Checked]) -> str:
     return (
         templates()
         .get_template("comparison.html.j2")
-        .render(rows=rows, columns=columns(rows), cells=[row.cells() for row in rows], unchecked=UNCHECKED)
+        .render(
+            rows=rows,
+            columns=columns(rows),
+            groups=profile_groups(rows),
+            cells=[row.cells() for row in rows],
+            unchecked=UNCHECKED,
+        )
     )
 
 
