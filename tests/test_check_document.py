@@ -148,31 +148,38 @@ class ComparisonTable(HTMLParser):
 
 @pytest.fixture(scope="module")
 def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[CliRun, str, Path, Path]:
-    """Three vendors' documents at once: a conformant file, a defective file, and the conformant one by URL."""
+    """Four vendors' documents at once: a conformant file, a defective file, the conformant one by URL, and a
+    file that is not OpenAPI at all."""
     root = tmp_path_factory.mktemp("compared")
     good = write(root / "good.json", build_document())
     bad = write(root / "bad.yaml", defective_document())  # JSON is YAML: the name need not say JSON
+    write(root / "brochure.json", {"title": "Our product"})
     served = {"/openapi.json": Canned(200, "application/json", json.dumps(build_document()).encode())}
     with serve_static(served) as base:
         url = f"{base}/openapi.json"
-        return check(root / "out", good, bad, url), url, good, bad
+        return check(root / "out", good, bad, url, root / "brochure.json"), url, good, bad
 
 
 def test_several_documents_are_compared_in_the_terminal_and_on_one_page(
     compared: tuple[CliRun, str, Path, Path],
 ) -> None:
     result, url, good, bad = compared
-    assert result.code == ExitCode.NOT_CONFORMANT, result.stdout + result.stderr
+    # The gravest code of the four: the brochure is unusable (2), and the others are still checked and compared.
+    assert result.code == ExitCode.UNUSABLE, result.stdout + result.stderr
     out = result.out
     for folder in ("01-good", "02-bad", "03-openapi"):
         assert {p.name for p in (out / folder).iterdir()} == {"report.html", "results.json", "junit.xml"}
+    assert not (out / "04-brochure").exists()
     page = (out / "comparison.html").read_text("utf-8")
     assert_self_contained(page)
     table = ComparisonTable()
     table.feed(page)
     assert table.columns[:2] == ["Document", "Result"] and len(table.columns) == 2 + 37
     assert table.groups == ["Data portability", "Network integration", "Open-standard export"]
-    assert list(table.rows) == [str(good), str(bad), url]
+    brochure = str(good.parent / "brochure.json")
+    assert list(table.rows) == [str(good), str(bad), url, brochure]
+    assert table.rows[brochure] == {}  # no cells: one note that it could not be used
+    assert "brochure.json is not an OpenAPI document" in page
     assert table.links == {
         str(good): "01-good/report.html",
         str(bad): "02-bad/report.html",
@@ -192,11 +199,12 @@ def test_several_documents_are_compared_in_the_terminal_and_on_one_page(
     names = header.split()
     assert set(names) >= DOCUMENT_DECIDED and "EXP-03" not in names
     # Each row starts with its document (the end of a long path or URL); then one cell per shown column.
-    rows = {line.split()[0].rsplit("/", 1)[-1]: line.split()[1:] for line in lines[lines.index(header) + 1 :][:3]}
+    rows = {line.split()[0].rsplit("/", 1)[-1]: line.split()[1:] for line in lines[lines.index(header) + 1 :][:4]}
     good_row = dict(zip(names[1:], rows["good.json"], strict=True))
     bad_row = dict(zip(names[1:], rows["bad.yaml"], strict=True))
     assert good_row["NET-06"] == "pass" and bad_row["NET-06"] == "FAIL" and bad_row["NET-12"] == "--"
     assert rows["openapi.json"] == rows["good.json"]
+    assert rows["brochure.json"][:2] == ["unusable:", str(good.parent / "brochure.json")]
     assert f"comparison: {out / 'comparison.html'}" in result.stdout
 
 
@@ -277,16 +285,20 @@ def test_exit_code_counts_only_the_musts_the_document_decides(compared: tuple[Cl
     assert document_exit_code(record, interrupted=True) == ExitCode.INTERRUPTED
 
 
-@pytest.mark.parametrize("content", ['{"hello": "world"}', "::: not yaml [", ""])
-def test_an_unusable_document_exits_2(tmp_path: Path, content: str) -> None:
-    spec = tmp_path / "vendor.json"
-    spec.write_text(content, encoding="utf-8")
+def test_an_unusable_document_exits_2(tmp_path: Path) -> None:
+    spec = write(tmp_path / "vendor.json", {"title": "not an API description"})
     result = check(tmp_path / "out", spec)
     assert result.code == ExitCode.UNUSABLE, result.stdout + result.stderr
-    assert f"{spec}: unusable:" in result.stdout
-    assert not (tmp_path / "out" / "results.json").exists()
+    assert f"{spec}: unusable: {spec} is not an OpenAPI document" in result.stdout
+    assert not (tmp_path / "out").exists()
 
 
-def test_a_missing_file_exits_2(tmp_path: Path) -> None:
-    result = check(tmp_path / "out", tmp_path / "absent.json")
-    assert result.code == ExitCode.UNUSABLE and "unusable" in result.stdout
+def test_unreadable_documents_exit_2_each_with_its_reason(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("openapi: 3.1.0\ninfo: [unclosed\n", encoding="utf-8")
+    absent = tmp_path / "absent.json"
+    result = check(tmp_path / "out", broken, absent)
+    assert result.code == ExitCode.UNUSABLE, result.stdout + result.stderr
+    assert f"{broken}: unusable:" in result.stdout and f"{absent}: unusable:" in result.stdout
+    page = (tmp_path / "out" / "comparison.html").read_text("utf-8")
+    assert page.count("not checked: the document could not be used") == 2
