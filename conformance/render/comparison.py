@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conformance.record import Outcome, RequirementResult, RunRecord
 from conformance.render.templates import templates
-from conformance.verdicts import ExitCode, document_exit_code
+from conformance.verdicts import decided_musts
 
 COMPARISON_NAME = "comparison.html"
 # Each cell's style on the page, and its short form in the terminal.
@@ -51,9 +51,12 @@ class Checked:
         """What the document decided, in a few words."""
         if self.record is None:
             return f"unusable: {self.refused}"
-        if document_exit_code(self.record, interrupted=False) == ExitCode.CONFORMANT:
-            return "passes what the document decides"
-        return "fails what the document decides"
+        decided = decided_musts(self.record)
+        if any(r.outcome == Outcome.FAIL for r in decided):
+            return "fails a MUST it decides"
+        if any(r.outcome == Outcome.ERROR for r in decided):
+            return "could not decide a MUST"
+        return "passes every MUST it decides"
 
 
 def cell(result: RequirementResult) -> Cell:
