@@ -104,6 +104,20 @@ def test_a_conformant_document_passes_what_it_decides_and_nothing_is_sent(
     assert "only the OpenAPI document was checked" in report and NEEDS_LIVE_API in report
 
 
+def test_a_defective_document_fails_what_it_breaks_and_exits_1(tmp_path: Path) -> None:
+    result = check(tmp_path / "out", write(tmp_path / "vendor.json", defective_document()))
+    assert result.code == ExitCode.NOT_CONFORMANT, result.stdout + result.stderr
+    found = requirements(result.results)
+    assert "query string ('api_key')" in found["NET-06"]["reason"] and found["NET-06"]["outcome"] == "fail"
+    assert found["EXP-02"]["outcome"] == "fail" and "info.contact" in found["EXP-02"]["reason"]
+    assert found["EXP-01"]["outcome"] == "pass" and found["EXP-01"]["evidence"]
+    assert found["NET-12"]["outcome"] == "error" and found["NET-12"]["reason"].startswith(NEEDS_LIVE_API)
+    assert "NET-06 MUST fail" in result.stdout and "EXP-02 MUST fail" in result.stdout
+    junit = ET.parse(tmp_path / "out" / "junit.xml").getroot()
+    failed = {case.get("name", "").split()[0] for case in junit.iter("testcase") if case.find("failure") is not None}
+    assert {"NET-06", "EXP-02"} <= failed and "NET-12" not in failed
+
+
 class ComparisonTable(HTMLParser):
     """The comparison page's table: column headers, and per row the document and its cells by requirement."""
 
