@@ -5,6 +5,7 @@ a loopback listener that proves nothing is sent to the API, real certificate sig
 """
 
 import dataclasses
+import inspect
 import json
 import socketserver
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from conformance.checks import contract, document, export, network, portability
 from conformance.demo.openapi import build_document
 from conformance.record import NEEDS_LIVE_API, Outcome, RunMode, RunRecord, Verdict
 from conformance.trust.certificate import ENVELOPE_NAME, HTML_NAME, NotCertifiable, issue
@@ -77,6 +79,20 @@ def check(out: Path, *specs: str | Path) -> CliRun:
 
 def requirements(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for p in results["profiles"] for r in p["requirements"]}
+
+
+def test_the_checks_marked_from_document_take_nothing_that_reaches_the_api() -> None:
+    """What check-document runs: these checks, each given only the document (through `target` or `declared`)."""
+    marked: dict[str, set[str]] = {}
+    for module in (document, contract, export, network, portability):
+        for function in vars(module).values():
+            marks = {mark.name: mark for mark in getattr(function, "pytestmark", [])}
+            if "from_document" in marks:
+                marked[marks["requirement"].args[0]] = set(inspect.signature(function).parameters)
+    assert set(marked) == DOCUMENT_DECIDED
+    for requirement, fixtures in marked.items():
+        # `request` only for NET-12, which asks for sampled responses when `live_api` says there is an API
+        assert fixtures <= {"target", "declared", "evidence", "live_api", "request"}, requirement
 
 
 def test_a_conformant_document_passes_what_it_decides_and_nothing_is_sent(

@@ -92,17 +92,21 @@ def folder_name(index: int, spec: str) -> str:
 
 
 def print_document(row: Checked, folder: Path) -> None:
-    """What the document decided: a tally, every decided requirement that did not pass, and its report."""
+    """What the document decided: a tally, every decided requirement that did not pass (those failing for one
+    reason, such as a missing declaration, on one line), and its report."""
     record = row.record
     if record is None:
         click.echo(printable(f"{row.source}: {row.summary}"))
         return
     target = record.target
     click.echo(printable(f"{row.source}: {target.api_title} {target.api_version}: {row.summary} ({tally(record)})"))
+    alike: dict[tuple[str, str], list[str]] = {}
     for result in record.requirements():
         if result.outcome != Outcome.PASS and not result.needs_live_api:
-            first_line = result.reason.partition("\n")[0]
-            click.echo(printable(f"  {result.id} {result.level} {result.outcome}: {first_line[:160]}"))
+            first_line = result.reason.partition("\n")[0][:160]
+            alike.setdefault((result.outcome, first_line), []).append(f"{result.id} {result.level}")
+    for (outcome, reason), which in alike.items():
+        click.echo(printable(f"  {', '.join(which)} {outcome}: {reason}"))
     click.echo(f"  report: {folder / 'report.html'}")
 
 
