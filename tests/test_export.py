@@ -404,6 +404,18 @@ def test_records_carry_only_what_the_client_chooses() -> None:
     assert set(minimal) == {"code", "title"}
 
 
+def test_a_described_reference_to_an_enum_is_sampled_from_the_enum() -> None:
+    """OpenAPI 3.0 ignores siblings of $ref, so generators wrap a described $ref in allOf (drf-spectacular)."""
+    document = register_document(
+        {"category": {"allOf": [{"$ref": "#/components/schemas/CategoryEnum"}], "description": "Kind of noise."}},
+        ["category"],
+    )
+    document["components"] = {"schemas": {"CategoryEnum": {"type": "string", "enum": ["alarm", "vehicle"]}}}
+    api = SimpleNamespace(operations=operations_by_id(document))
+    _, body = sample_input(document, api, read_declaration(document).collections[0], "m")
+    assert body == {"category": "alarm"}
+
+
 def test_a_pattern_no_string_can_meet_is_undecided_with_the_property() -> None:
     document = register_document({"code": {"type": "string", "pattern": "^[0-9]$", "minLength": 3}}, ["code"])
     api = SimpleNamespace(operations=operations_by_id(document))

@@ -58,6 +58,15 @@ def sample_value(document: dict[str, Any], schema: Any, text: str, full: bool, w
         if schema.get(key):
             return sample_value(document, schema[key][0], text, full, where)
     kind = schema.get("type")
+    if kind is None and schema.get("allOf") and not schema.get("properties"):
+        # `allOf: [{$ref: ...}]` beside a description: OpenAPI 3.0's way to describe a $ref (drf-spectacular,
+        # NSwag); the value must meet every part, so a part that is not an object is sampled merged.
+        parts = [resolve(document, part) for part in schema["allOf"]]
+        if all(isinstance(part, dict) and not part.get("properties") for part in parts):
+            merged = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in parts:
+                merged.update(part)
+            return sample_value(document, merged, text, full, where)
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
     if kind is None and (schema.get("properties") or schema.get("allOf")):
