@@ -118,6 +118,13 @@ def test_ndjson_splits_on_newlines_only() -> None:
     assert parsed.records[0]["title"] == "a\u2028b\x85c"
 
 
+def test_an_empty_page_under_the_apis_own_name_holds_no_records() -> None:
+    empty = parse("json", b'{"cases": [], "pagination": {"page": 1, "next": ""}}', "application/json")
+    assert empty.records == []
+    with pytest.raises(FormatError, match="holds no array of records"):
+        parse("json", b'{"cases": [], "notes": [], "next": null}', "application/json")  # which one? undecided
+
+
 def test_json_export_in_a_wrapper_and_geojson() -> None:
     wrapped = parse("json", b'{"items": [{"id": 1}], "next": null}', "application/json")
     assert wrapped.records == [{"id": 1}]
