@@ -447,6 +447,14 @@ def test_a_rejection_names_the_properties_the_server_objects_to() -> None:
     )
 
 
+def test_a_rejection_names_the_properties_of_errors_given_by_field() -> None:
+    """Problem details whose `errors` member maps each field to its messages (DRF, marshmallow)."""
+    body = {"title": "Bad Request", "status": 400, "errors": {"category": ['"{}" is not a valid choice.']}}
+    refused = response(400, "application/problem+json", json.dumps(body).encode())
+    said = rejection(refused, {"title": "t", "category": {}}, {"title", "category"})
+    assert said.endswith("it names category (sent {})")
+
+
 def test_differences_compare_exact_text_and_date_instants() -> None:
     sent = {"title": "Cafe\u0301", "reportedAt": "2026-11-25T14:30:00Z", "ward": "Bute"}
     same = {"title": "Cafe\u0301", "reportedAt": "2026-11-25T15:30:00+01:00", "ward": "Bute"}

@@ -208,6 +208,8 @@ def rejection(response: requests.Response, sent: dict[str, Any], known: set[str]
         for key in ("errors", "invalid-params", "invalid_params", "violations", "details"):
             if isinstance(body.get(key), list):
                 said.extend(json.dumps(item, ensure_ascii=False)[:200] for item in body[key][:5])
+            elif isinstance(body.get(key), dict):  # by field, as Django REST framework and marshmallow give them
+                said.extend(json.dumps({k: v}, ensure_ascii=False)[:200] for k, v in list(body[key].items())[:5])
     words = "; ".join(said) or response.text.strip()[:300] or "no explanation in the body"
     named = [n for n in sorted(known | set(sent)) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", words)]
     blamed = [f"{n} (sent {ascii(sent[n])[:80]})" if n in sent else f"{n} (not sent)" for n in named]
