@@ -245,6 +245,40 @@ def test_undeclared_methods_are_not_valid_requests(tmp_path: Path) -> None:
         assert re.match(rf"curl -X {method} ", finding["curl"]), finding
 
 
+ROUTED_DOCUMENT = document(
+    {
+        "/items/export": {"get": {"responses": OK_RESPONSE}},
+        "/items/{itemId}": {
+            "delete": {
+                "parameters": [{"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"204": {"description": "deleted"}, "422": {"description": "not an item id"}},
+            }
+        },
+    }
+)
+
+
+def path_first_router(method: str, path: str, content_type: str, body: bytes) -> tuple[int, Any]:
+    """Routes by path, then method, as Starlette and FastAPI do: DELETE /items/export reaches the item route,
+    which rejects "export" as an id with 422; PUT /items/export is accepted (the defect still caught)."""
+    if method == "DELETE":
+        return (204, None) if path.rsplit("/", 1)[-1].isdigit() else (422, {"detail": "itemId is not an integer"})
+    return 200, {"ok": True}
+
+
+def test_an_undeclared_method_rejected_with_another_4xx_is_rejected(tmp_path: Path) -> None:
+    """EXP-07 asks that an undeclared method be rejected with a 4xx; 405 is one way, a router's 422 another."""
+    with serve_api(("GET", "DELETE", "PUT"), path_first_router) as api:
+        result = run_cli(
+            [*api.spec_args(ROUTED_DOCUMENT, tmp_path), "--seed", "3", "--max-examples", "3"], tmp_path / "o"
+        )
+        sent = {(s.method, s.path) for s in api.seen}
+    assert ("DELETE", "/items/export") in sent, sent
+    unsupported = {f["operation"] for f in result.results["fuzzing"]["findings"] if f["check"] == "unsupported_method"}
+    assert "DELETE /items/export" not in unsupported, unsupported
+    assert "PUT /items/export" in unsupported, "a 200 to an undeclared method is still accepted, not rejected"
+
+
 # --- 2. scopes: unit rules on a report ------------------------------------------------------------
 
 

@@ -1,7 +1,8 @@
 """Which requirement a Schemathesis failure violates, and the finding it makes (labelled as it was sent).
 
 A request with a method the document does not declare is not a valid request (a 501 to it is what RFC 9110
-asks), and a server error on a request that reached the server malformed is NET-10's, not EXP-03's.
+asks, and any other 4xx rejects it as EXP-07 asks), and a server error on a request that reached the server
+malformed is NET-10's, not EXP-03's.
 """
 
 from typing import Any
@@ -68,6 +69,8 @@ def finding_of(check: Any, case: Any, response: Any | None, declared_methods: se
         recognised = str(case.method).upper() in declared_methods
         if status == NOT_IMPLEMENTED and (check.name == "not_a_server_error" or not recognised):
             return None
+        if check.name == "unsupported_method" and _rejected_otherwise(failure, status):
+            return None
         if check.name == "not_a_server_error":
             requirement = MALFORMED_INPUT_REQUIREMENT
     elif check.name == "not_a_server_error" and (
@@ -86,6 +89,15 @@ def finding_of(check: Any, case: Any, response: Any | None, declared_methods: se
         occurrences=1,
         curl=check.failure_info.code_sample,
     )
+
+
+def _rejected_otherwise(failure: Any, status: int | None) -> bool:
+    """An undeclared method refused with a 4xx other than 405: EXP-07 asks for a 4xx, not for 405 itself.
+
+    A router that matches paths before methods sends DELETE /reports/export to DELETE /reports/{id}, and
+    rejects "export" as an id (422); that is a rejection. A 405 without its Allow header stays a finding.
+    """
+    return getattr(failure, "failure_reason", None) == "wrong_status" and status is not None and 400 <= status < 500
 
 
 def _auth_headers(case: Any) -> set[str]:
