@@ -279,6 +279,27 @@ def test_an_undeclared_method_rejected_with_another_4xx_is_rejected(tmp_path: Pa
     assert "PUT /items/export" in unsupported, "a 200 to an undeclared method is still accepted, not rejected"
 
 
+def refuses_empty_bodies(method: str, path: str, content_type: str, body: bytes) -> tuple[int, Any]:
+    """A required body: no content at all is refused (400), as Connexion does; any record lines are taken."""
+    if not body:
+        return 400, {"title": "RequestBody is required"}
+    lines = body.decode("utf-8", "replace").splitlines()
+    return (200, {"ok": True}) if all(line.startswith("{") for line in lines) else (400, {"title": "not NDJSON"})
+
+
+def test_an_empty_array_for_a_required_ndjson_body_is_no_valid_request(tmp_path: Path) -> None:
+    """An NDJSON body of no records is no content on the wire, which `required: true` forbids: refusing it is
+    no EXP-08 finding."""
+    doc = document({"/import": post_taking("application/x-ndjson", {"type": "array", "items": RECORD})})
+    with serve_api(("POST",), refuses_empty_bodies) as api:
+        result = run_cli([*api.spec_args(doc, tmp_path), "--seed", "5", "--max-examples", "5"], tmp_path / "o")
+        bodies = [s.body for s in api.seen if s.method == "POST"]
+    assert b"" in bodies and any(b.startswith(b"{") for b in bodies), bodies[:5]
+    accepted = [f for f in result.results["fuzzing"]["findings"] if f["check"] == "positive_data_acceptance"]
+    assert not accepted, accepted
+    assert result.outcomes()["EXP-08"] == "pass", reasons(result)["EXP-08"]
+
+
 # --- 2. scopes: unit rules on a report ------------------------------------------------------------
 
 
