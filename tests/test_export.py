@@ -18,6 +18,7 @@ import requests
 
 from conformance.catalogue import all_requirements
 from conformance.checks.export import csv_description_problems, problem_problems, success_schemas, undescribed
+from conformance.checks.kit.document import date_properties
 from conformance.checks.kit.exports import FormatError, decode, differences, fetch, parse, parse_csv
 from conformance.checks.kit.outcomes import Undecided
 from conformance.checks.kit.pagination import link_with_rel, parse_link_header
@@ -583,3 +584,20 @@ def test_a_csv_with_no_rows_leaves_its_cells_unchecked() -> None:
         problems, unchecked = csv_description_problems(api, fetch(api, collection, "text/csv"), "csv", evidence)
     assert problems == [] and unchecked == ["csv: the CSV holds no rows, not even the record just created"]
     assert evidence[-1]["rows"] == 0 and evidence[-1]["request"] == "GET /v1/cases/export"
+
+
+def test_nullable_dates_in_openapi_31s_own_dialect_are_dates() -> None:
+    """FastAPI writes `updated_at: datetime | None` as anyOf with the null type; it is still a date-time, whose
+    values EXP-11 checks, PORT-02 compares as instants and PORT-06 finds as the last-modified field."""
+    document = {"components": {"schemas": {"Day": {"type": "string", "format": "date"}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "updated_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}], "title": "U"},
+            "due": {"oneOf": [{"$ref": "#/components/schemas/Day"}, {"type": "null"}]},
+            "typed": {"type": ["string", "null"], "format": "date-time"},
+            "mixed": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        },
+    }
+    assert date_properties(document, schema) == {"updated_at": "date-time", "due": "date", "typed": "date-time"}
