@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bench.synthetic import generic_server, synthetic_document
 from conformance.fuzzing.engine import FuzzSettings, build_schema, run_fuzzing
+from conformance.progress import Progress
 from conformance.safety import Safety
 
 # One example per operation: the per-operation phases, not the stateful sequences across operations.
@@ -59,7 +60,7 @@ def main() -> None:
                     phases=PER_OPERATION_PHASES,
                 )
                 begun = time.perf_counter()
-                report = run_fuzzing(spec.document, settings, lambda _: None)
+                report = run_fuzzing(spec.document, settings, Progress())
                 row["one_example_per_op_s"] = round(time.perf_counter() - begun, 2)
                 row["fuzz_cases"] = report.cases
                 row["fuzz_peak_mb"] = peak_mb()

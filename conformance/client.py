@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 import requests
 
 from conformance.operations import operations_by_id
+from conformance.progress import WAITS
 from conformance.safety import Safety
 from conformance.target import Target
 
@@ -58,16 +59,17 @@ class ApiClient:
         self.safety.pace()
         kwargs.setdefault("timeout", self.safety.request_timeout)
         kwargs.setdefault("verify", self.target.verify)  # per request: REQUESTS_CA_BUNDLE would override session.verify
-        response = self.session.request(
-            method.upper(),
-            url,
-            headers=headers,
-            allow_redirects=False,
-            stream=True,
-            hooks={"response": [self.safety.response_hook()]},
-            **kwargs,
-        )
-        _ = response.content  # read now, under the cap, so checks never see a half-read body
+        with WAITS.on(f"{method.upper()} {urlsplit(url).path}", self.safety.request_timeout):
+            response = self.session.request(
+                method.upper(),
+                url,
+                headers=headers,
+                allow_redirects=False,
+                stream=True,
+                hooks={"response": [self.safety.response_hook()]},
+                **kwargs,
+            )
+            _ = response.content  # read now, under the cap, so checks never see a half-read body
         return response
 
     def call(self, operation_id: str, path_params: dict[str, Any] | None = None, **kwargs: Any) -> requests.Response:

@@ -25,16 +25,18 @@ from conformance.checks.kit.outcomes import (
 from conformance.client import ApiClient
 from conformance.errors import UsageError
 from conformance.fuzzing.report import FuzzReport
+from conformance.progress import PlainLines, Progress
 from conformance.record import Outcome
 from conformance.run.execution import stop_on_sigterm
 from conformance.run.options import ALL_OPTIONS
-from conformance.run.session import CheckOutcome, RunSession, silent
+from conformance.run.session import CheckOutcome, RunSession
 from conformance.run.settings import RunSettings
 from conformance.safety import ReadOnlyRefusal, TimeBudgetExhausted
 from conformance.target import Target
 from conformance.verdicts import ExitCode
 
 RUN_KEY = pytest.StashKey[RunSession]()
+OWN_PROGRESS_KEY = pytest.StashKey[Progress]()  # the progress this plugin started (plain pytest), to stop it
 EVIDENCE_KEY = pytest.StashKey[list]()
 REPORTER_NAME = "conformance-reporter"
 NO_EVIDENCE = "the check passed without recording what it examined (a harness defect), so it does not count as a pass"
@@ -68,13 +70,17 @@ def pytest_configure(config: pytest.Config) -> None:
         session = RunSession(RunSettings.from_options(values))
     if session is None:
         return
-    if session.progress is silent:
-        session.progress = terminal_progress(config)
+    if session.progress.silent:
+        session.progress = Progress(PlainLines(terminal_writer(config))).__enter__()
+        config.stash[OWN_PROGRESS_KEY] = session.progress
     config.stash[RUN_KEY] = session
     config.pluginmanager.register(OutcomeReporter(session), REPORTER_NAME)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if OWN_PROGRESS_KEY in config.stash:
+        config.stash[OWN_PROGRESS_KEY].__exit__(None, None, None)
+        del config.stash[OWN_PROGRESS_KEY]
     if RUN_KEY in config.stash:
         del config.stash[RUN_KEY]
         config.pluginmanager.unregister(name=REPORTER_NAME)
@@ -101,7 +107,7 @@ def requirement_of(item: pytest.Item) -> str | None:
     return str(mark.args[0]) if mark and mark.args else None
 
 
-def terminal_progress(config: pytest.Config) -> Any:
+def terminal_writer(config: pytest.Config) -> Any:
     """Write progress lines past pytest's output capture, so a long fuzzing phase is visibly alive."""
 
     def write(message: str) -> None:

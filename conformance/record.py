@@ -13,8 +13,9 @@ from typing import Any
 
 from conformance.catalogue import Level, Requirement, Source
 
-# 1.1: target.spec_sha256 and spec_format are null for a document not read; 1.2: run.mode
-SCHEMA_VERSION = "1.2"
+# 1.1: target.spec_sha256 and spec_format are null for a document not read; 1.2: run.mode.
+# 1.3: run.max_rps_basis says why the rate limit is what it is; fuzzing.stateful, how far that phase went.
+SCHEMA_VERSION = "1.3"
 OMIT_WHEN_EMPTY = {"omit_when_empty": True}  # field metadata: leave the key out of the JSON when None or ""
 
 
@@ -108,6 +109,8 @@ class RunInfo:
     max_rps: float  # 0: no limit
     max_time: float  # 0: no limit
     mode: RunMode = RunMode.LIVE  # absent from records before schema 1.2, which were all live
+    # Why max_rps is what it is (conformance.safety.RateLimitBasis); "" before schema 1.3 and in document-only runs.
+    max_rps_basis: str = dataclasses.field(default="", metadata=OMIT_WHEN_EMPTY)
 
 
 @dataclass(frozen=True)
@@ -176,6 +179,17 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class StatefulSummary:
+    """How far the stateful phase (sequences of linked calls) went, and whether its bound stopped it."""
+
+    scenarios: int  # sequences run, replays while shrinking a failure included
+    steps: int  # generated calls in them that were sent and answered
+    max_scenarios: int  # the bound: the phase stops after this many sequences
+    max_steps: int  # calls per sequence at most
+    bound_reached: bool
+
+
+@dataclass(frozen=True)
 class FuzzingSummary:
     ran: bool
     cases: int
@@ -184,6 +198,7 @@ class FuzzingSummary:
     stop_reason: str
     findings: tuple[Finding, ...]
     errors: tuple[str, ...]
+    stateful: StatefulSummary | None = dataclasses.field(default=None, metadata=OMIT_WHEN_EMPTY)
 
 
 NOT_FUZZED = FuzzingSummary(False, 0, 0, 0, "not-run", (), ())

@@ -4,10 +4,13 @@ One policy serves both senders: the fuzzer (through a Schemathesis `before_call`
 and the direct checks (through ApiClient), so a live system sees the same ceiling from both.
 """
 
+import ipaddress
 import threading
 import time
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import ProtocolError
@@ -16,6 +19,42 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 DEFAULT_MAX_RPS = 20.0
 DEFAULT_REQUEST_TIMEOUT = 10.0
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class RateLimitBasis(StrEnum):
+    """Why a run's rate limit is what it is (the run record keeps it)."""
+
+    OPTION = "--max-rps"
+    LOOPBACK = "loopback target"
+    TRUSTED = "--trusted-target"
+    DEFAULT = "default for a remote target"
+
+
+def rate_limit(explicit: float | None, base_url: str, trusted: bool) -> tuple[float, RateLimitBasis]:
+    """Requests per second for a run (0: no limit), and why.
+
+    A given --max-rps always wins. Otherwise a system we may not own is spared (DEFAULT_MAX_RPS), but a
+    target on this machine (127.0.0.0/8, ::1, localhost) or one the user vouches for (--trusted-target) is
+    not: throttling our own test server only makes the run slower.
+    """
+    if explicit is not None:
+        return explicit, RateLimitBasis.OPTION
+    if is_loopback(base_url):
+        return 0.0, RateLimitBasis.LOOPBACK
+    if trusted:
+        return 0.0, RateLimitBasis.TRUSTED
+    return DEFAULT_MAX_RPS, RateLimitBasis.DEFAULT
+
+
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine by a loopback address or `localhost`."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class ReadOnlyRefusal(Exception):

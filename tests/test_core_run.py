@@ -31,7 +31,8 @@ def test_conformant_supplier_passes_every_requirement(conformant_run: CliRun) ->
 
 def test_progress_names_phase_operation_and_counts(conformant_run: CliRun) -> None:
     assert re.search(
-        r"fuzzing \[coverage\] GET /cases: \d+ cases \(total \d+ cases, \d+ findings so far\)", conformant_run.stderr
+        r"fuzzing \[coverage\] GET /cases: \d+ cases \(total \d+ cases, \d+ findings so far; \d+ of \d+ done",
+        conformant_run.stderr,
     )
 
 

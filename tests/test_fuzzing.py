@@ -23,6 +23,7 @@ from conformance.demo import serve
 from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
 from conformance.fuzzing.report import FuzzReport
 from conformance.fuzzing.scope import OperationCoverage, plan_operations
+from conformance.progress import Progress
 from conformance.record import Outcome, RequirementResult, Verdict
 from conformance.safety import Safety
 from conformance.verdicts import profile_verdict
@@ -395,7 +396,7 @@ def test_links_inferred_from_location_headers_make_the_stateful_scope() -> None:
     untouched = copy.deepcopy(CREATED_DOCUMENT)
     with serve_api(("GET", "POST"), created_at_location) as api:
         settings = FuzzSettings(base_url=api.base, headers={}, seed=3, max_examples=3, safety=Safety(max_rps=0))
-        report = run_fuzzing(CREATED_DOCUMENT, settings, lambda message: None)
+        report = run_fuzzing(CREATED_DOCUMENT, settings, Progress())
     assert untouched == CREATED_DOCUMENT
     assert {"POST /items", "GET /items/{itemId}"} <= report.linked_operations
     items: list[dict[str, Any]] = []

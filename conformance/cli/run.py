@@ -31,8 +31,6 @@ def demo(**options: Any) -> None:
     """Start the bundled reference supplier on a free loopback port and test it."""
     from conformance.demo import serve
 
-    if options["max_rps"] is None:
-        options["max_rps"] = 0  # our own supplier on loopback: no need to spare it
     with serve("conformant") as supplier:
         click.echo(f"reference supplier at {supplier.spec_url}", err=True)
         settings = RunSettings.from_options(

@@ -3,15 +3,16 @@ and how a command says it cannot go on. Commands import this module, never each 
 """
 
 import sys
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
 import click
 
+from conformance.cli.live import terminal_display
 from conformance.container import DEFAULT_READY_TIMEOUT, DEFAULT_SPEC_PATH, ContainerRequest
 from conformance.errors import UsageError
+from conformance.progress import Progress
 from conformance.record import Outcome
 from conformance.run.execution import execute
 from conformance.run.options import ALL_OPTIONS, RUN_OPTIONS, TARGET_OPTIONS, Option
@@ -123,20 +124,11 @@ def run_settings(options: dict[str, Any]) -> RunSettings:
     return RunSettings.from_options(options, container=container)
 
 
-class Progress:
-    """Progress lines on stderr, each stamped with the seconds since the run began."""
-
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-
-    def __call__(self, message: str) -> None:
-        click.echo(f"[{time.monotonic() - self.start:6.1f}s] {message}", err=True)
-
-
 def run_or_exit(settings: RunSettings) -> RunSession:
     """Run the checks; unusable input or an interruption before the run started ends the command."""
     try:
-        return execute(settings, Progress())
+        with Progress(terminal_display()) as progress:
+            return execute(settings, progress)
     except UsageError as exc:
         fail_usage(str(exc))
     except KeyboardInterrupt:  # before the run started (a container is removed on the way out)

@@ -8,7 +8,7 @@ declared operation (conformance.fuzzing.scope decides from those counts), and st
 import copy
 import gc
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,18 +25,24 @@ from schemathesis.wfc.escalation import escalating_provider
 
 from conformance.fuzzing.findings import CREDENTIAL_HEADERS, finding_of, is_probe
 from conformance.fuzzing.guard import guarded
-from conformance.fuzzing.report import FuzzReport
+from conformance.fuzzing.report import FuzzReport, StatefulProgress
 from conformance.fuzzing.scope import plan_operations
 from conformance.fuzzing.serializers import register_open_formats
 from conformance.fuzzing.stateful_roots import start_at_declared_links
 from conformance.observations import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
 from conformance.operations import all_operations
+from conformance.progress import WAITS, Progress
 from conformance.safety import SAFE_METHODS, Safety, cut_reason
 
 MAX_OBSERVATIONS_KEPT = 20
 TESTING_PHASES = ("examples", "coverage", "fuzzing", "stateful")
 FUZZ_SHARE_OF_TIME = 0.7  # of what is left of --max-time; the direct checks need the rest
 STATEFUL_PROGRESS_EVERY = 20  # stateful scenarios are many and short; a line each would drown the output
+# The stateful phase repeats its suite of linked-call sequences while each pass finds new failures, and shrinks
+# every failing sequence by replaying it: unbounded, that was minutes of a large API's run. It stops after
+# this many sequences per --max-examples (100 at the default 25), each of at most STATEFUL_MAX_STEPS calls.
+STATEFUL_SCENARIOS_PER_EXAMPLE = 4
+STATEFUL_MAX_STEPS = 6
 HOOKS_WAY_OUT = "register a serializer for it in a Python file given with --hooks (README: 'Vendor media types')"
 
 
@@ -54,8 +60,12 @@ class FuzzSettings:
     # Schemathesis testing phases to run; None runs them all (the benchmark measures without `stateful`).
     phases: tuple[str, ...] | None = None
 
+    @property
+    def max_stateful_scenarios(self) -> int:
+        return self.max_examples * STATEFUL_SCENARIOS_PER_EXAMPLE
 
-Progress = Callable[[str], None]
+    def runs(self, phase: str) -> bool:
+        return self.phases is None or phase in self.phases
 
 
 def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
@@ -79,16 +89,18 @@ def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
         # Every case is sent even after a failure, so each requirement's evidence counts the same cases.
         "continue-on-failure": True,
         "generation": {"max-examples": settings.max_examples},
+        "phases": {"stateful": {"max-steps": STATEFUL_MAX_STEPS}},
         "output": {"sanitization": {"keys-to-sanitize": sanitized}},
     }
     if safety.max_rps:
         options["rate-limit"] = f"{safety.max_rps:g}/s"
     if settings.phases is not None:
-        options["phases"] = {name: {"enabled": name in settings.phases} for name in TESTING_PHASES}
+        for name in TESTING_PHASES:
+            options["phases"].setdefault(name, {})["enabled"] = name in settings.phases
     if safety.read_only:
         # No undeclared methods either: that check sends DELETE, PATCH and the like to every path.
         options["checks"] = {"unsupported_method": {"enabled": False}}
-        options.setdefault("phases", {}).setdefault("coverage", {})["unexpected-methods"] = []
+        options["phases"].setdefault("coverage", {})["unexpected-methods"] = []
     schema = schemathesis.openapi.from_dict(document, config=SchemathesisConfig.from_dict(options))
     return schema.include(method=sorted(SAFE_METHODS)) if safety.read_only else schema
 
@@ -105,11 +117,14 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
         probes_sent=not safety.read_only,
         declared_methods={method.upper() for _, method, _ in all_operations(document)},
         request_timeout=safety.request_timeout,
+        stateful=StatefulProgress(max_scenarios=settings.max_stateful_scenarios, max_steps=STATEFUL_MAX_STEPS),
     )
     if escalating_provider(schema) is None:
         report.idle_checks["object_level_authorization"] = "needs a second identity, and none is configured"
     stream = from_schema(schema).execute()
     ceiling = _ceiling(safety, stream, report)
+    per_operation = sum(settings.runs(phase) for phase in TESTING_PHASES if phase != "stateful")
+    progress.at(stage="fuzzing", done=0, total=report.operations_total * per_operation, cases=0, findings=0)
     try:
         with guarded(safety), _long_lived_objects_frozen():
             _consume(stream, report, progress)
@@ -119,6 +134,7 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
     finally:
         if ceiling is not None:
             ceiling.cancel()
+        WAITS.clear()  # a request cut off by a stop never reports its end
     report.linked_operations = _linked_operations(schema)
     return report
 
@@ -167,20 +183,37 @@ def _consume(stream: Any, report: FuzzReport, progress: Progress) -> None:
     """Fold the engine's events into the report."""
     for event in stream:
         if isinstance(event, events.PhaseStarted):
-            progress(f"fuzzing: {event.phase.name.value} phase")
+            phase = event.phase.name.value
+            if phase == "stateful":  # its share of the estimate: the bound, or what is left of it
+                position = progress.position
+                progress.at(total=position.done + report.stateful.max_scenarios - report.stateful.scenarios)
+            progress.at(phase=phase, operation="")
+            progress(f"fuzzing: {phase} phase")
         elif isinstance(event, events.ScenarioFinished):
             _record_scenario(event, report, progress)
+            if report.stateful.bound_reached and not report.stateful.stopped:
+                report.stateful.stopped = True  # the last phase: stopping the engine ends only what is left of it
+                stream.stop()
         elif isinstance(event, events.NonFatalError):
             _record_error(event, report)
         elif isinstance(event, events.FatalError):
             report.unowned_errors.append(("", f"fuzzing failed: {event.exception}"))
             report.add_error(f"fuzzing failed: {event.exception}")
         elif isinstance(event, events.Interrupted):
-            report.stop_reason = "max_time" if report.ceiling_reached else "interrupted"
+            report.stop_reason = _stopped_because(report, "interrupted")
         elif isinstance(event, events.EngineFinished):
             reason = str(event.stop_reason.value)
             if reason != "completed":
-                report.stop_reason = "max_time" if report.ceiling_reached else reason
+                report.stop_reason = _stopped_because(report, reason)
+
+
+def _stopped_because(report: FuzzReport, engine_reason: str) -> str:
+    """Why the engine stopped: our own stops (--max-time, the stateful bound) are told apart from the rest."""
+    if report.ceiling_reached:
+        return "max_time"
+    if report.stateful.stopped and engine_reason == "interrupted":
+        return "completed"  # the stateful bound, reached: the record says so (fuzzing.stateful)
+    return engine_reason
 
 
 def _record_error(event: events.NonFatalError, report: FuzzReport) -> None:
@@ -247,10 +280,16 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
         report.add_error(f"{event.label or recorder.label}: {reason}")
     report.cases += sent
     report.scenarios += 1
-    if phase != "stateful" or report.scenarios % STATEFUL_PROGRESS_EVERY == 0:
+    if phase == "stateful":
+        report.stateful.scenarios += 1
+        report.stateful.steps += sent
+    label = event.label or recorder.label
+    progress.at(operation=label, done=report.scenarios, cases=report.cases, findings=len(report.findings))
+    if phase != "stateful" or report.stateful.scenarios % STATEFUL_PROGRESS_EVERY == 0:
+        estimate = progress.estimate()
         progress(
-            f"fuzzing [{phase}] {event.label or recorder.label}: {sent} cases "
-            f"(total {report.cases} cases, {len(report.findings)} findings so far)"
+            f"fuzzing [{phase}] {label}: {sent} cases "
+            f"(total {report.cases} cases, {len(report.findings)} findings so far{'; ' + estimate if estimate else ''})"
         )
 
 

@@ -10,9 +10,27 @@ from typing import Any
 
 from conformance.fuzzing.findings import STATEFUL_REQUIREMENT
 from conformance.fuzzing.scope import OperationCoverage, PlannedOperation
-from conformance.record import NOT_FUZZED, Finding, FuzzingSummary
+from conformance.record import NOT_FUZZED, Finding, FuzzingSummary, StatefulSummary
 
 SERVER_UNAVAILABLE = "server_unavailable"
+
+
+@dataclass
+class StatefulProgress:
+    """How far the stateful phase went against its bound (conformance.fuzzing.engine stops it there)."""
+
+    max_scenarios: int = 0
+    max_steps: int = 0
+    scenarios: int = 0
+    steps: int = 0  # generated calls sent and answered within the scenarios
+    stopped: bool = False  # the engine was stopped at the bound
+
+    @property
+    def bound_reached(self) -> bool:
+        return self.max_scenarios > 0 and self.scenarios >= self.max_scenarios
+
+    def summary(self) -> StatefulSummary:
+        return StatefulSummary(self.scenarios, self.steps, self.max_scenarios, self.max_steps, self.bound_reached)
 
 
 @dataclass
@@ -44,6 +62,7 @@ class FuzzReport:
     rate_limit_advertised: int = 0
     leaks: list[dict[str, Any]] = field(default_factory=list)
     leaks_total: int = 0
+    stateful: StatefulProgress = field(default_factory=StatefulProgress)
 
     @property
     def target_lost(self) -> bool:
@@ -110,6 +129,7 @@ class FuzzReport:
             stop_reason=self.stop_reason,
             findings=tuple(sorted(self.findings.values(), key=lambda f: f.key)),
             errors=tuple(self.error_lines()),
+            stateful=self.stateful.summary(),
         )
 
 

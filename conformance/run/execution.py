@@ -17,7 +17,8 @@ import pytest
 from conformance import checks
 from conformance.container import run_container
 from conformance.errors import UsageError
-from conformance.run.session import Progress, RunSession
+from conformance.progress import Progress
+from conformance.run.session import RunSession
 from conformance.run.settings import RunSettings
 
 

@@ -82,9 +82,15 @@ RUN_OPTIONS = (
     Option(
         "max-rps",
         f"Requests per second, fuzzing and checks alike (0: no limit; default {DEFAULT_MAX_RPS:g}, "
-        "and no limit for the demo's own supplier).",
+        "and no limit for a loopback or --trusted-target target).",
         kind=float,
         minimum=0,
+    ),
+    Option(
+        "trusted-target",
+        "The target is a test system you own: no default rate limit (--max-rps still applies).",
+        kind=bool,
+        default=False,
     ),
     Option("max-time", "Seconds for the whole run; stops cleanly.", kind=float, minimum=1),
     Option(

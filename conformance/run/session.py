@@ -6,7 +6,7 @@ pytest alike); the run record is built here, once, when the run finishes, redact
 
 import dataclasses
 import secrets
-from collections.abc import Callable
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from conformance.container import RunningContainer, container_base_url
 from conformance.errors import UsageError
 from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
 from conformance.fuzzing.report import FuzzReport, summary_of
+from conformance.progress import Progress
 from conformance.record import (
     HarnessInfo,
     Outcome,
@@ -35,22 +36,17 @@ from conformance.record import (
 from conformance.render.reports import write_reports
 from conformance.run.hooks import load_hooks
 from conformance.run.settings import RunSettings
-from conformance.safety import Safety
+from conformance.safety import RateLimitBasis, Safety
 from conformance.spec import CertificateNotVerified, LoadedSpec, declared_server, load_spec, resolve_base_url
 from conformance.target import Target, build_target, headers_from_environment, parse_headers, tls_verify
 from conformance.timestamps import utc_now
 from conformance.verdicts import ExitCode, document_exit_code, exit_code, overall_verdict, profile_result
 
-Progress = Callable[[str], None]
 HARNESS_NAME = "procurement-conformance"
 # The requirement that reports the document's problems: a run without it must not pass over them.
 DOCUMENT_REQUIREMENT = "EXP-01"
 # The requirement that judges the API's certificate: when it does not verify, the only one tested.
 CERTIFICATE_REQUIREMENT = "NET-04"
-
-
-def silent(message: str) -> None:
-    """The progress writer of a run nobody watches."""
 
 
 @dataclass(frozen=True)
@@ -65,13 +61,14 @@ class CheckOutcome:
 @dataclass(eq=False)
 class RunSession:
     settings: RunSettings
-    progress: Progress = silent
+    progress: Progress = field(default_factory=Progress)  # silent until someone watches
     spec: LoadedSpec | None = None  # loaded once per run (before the container starts, for --image --spec FILE)
     container: RunningContainer | None = None
     target: Target | None = None
     profiles: list[Profile] = field(default_factory=list)
     seed: int = 0
     safety: Safety = field(default_factory=Safety)
+    rate_basis: RateLimitBasis | None = None  # None in a document-only run, which sends nothing
     started: datetime = field(default_factory=lambda: datetime.now(UTC))
     started_at: str = field(default_factory=utc_now)
     outcomes: dict[str, CheckOutcome] = field(default_factory=dict)
@@ -115,9 +112,10 @@ class RunSession:
         to a requirement (EXP-01, NET-04), and the run goes on to report it.
         """
         self.settings.check()
+        began = time.monotonic()  # --max-time counts from here, the document's loading included
         if self.settings.hooks:
             load_hooks(self.settings.hooks)  # before any schema is built: it may register serializers
-        self.safety = self.settings.safety()
+        self.progress.at(stage="loading the document")
         self.profiles = select_profiles(self.settings.profiles)
         if self.settings.document_only:
             self.target = self.document_target(self.load_document())
@@ -133,6 +131,9 @@ class RunSession:
                 base_url = container_base_url(self.container.origin, spec.document)
             target = build_target(spec, base_url, self.headers(), self.verify(), self.peer_headers())
             self.target = with_certificate_checked(target)
+        self.safety, self.rate_basis = self.settings.safety(self.target.base_url, began)
+        limit = f"{self.safety.max_rps:g} requests per second" if self.safety.max_rps else "none"
+        self.progress(f"target {self.target.base_url}; rate limit: {limit} ({self.rate_basis})")
         self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
 
     def document_target(self, spec: LoadedSpec) -> Target:
@@ -193,6 +194,7 @@ class RunSession:
         """Record a check's outcome; of several checks for one requirement, any non-pass wins."""
         if concluded.outcome != Outcome.PASS or requirement not in self.outcomes:
             self.outcomes[requirement] = concluded
+        self.progress.at(stage="checks", done=len(self.outcomes), total=len(self.wanted()))
         self.progress(f"{requirement}: {concluded.outcome.value}")
 
     def incomplete_reason(self) -> str:
@@ -281,6 +283,7 @@ class RunSession:
                 max_rps=self.safety.max_rps or 0,
                 max_time=self.safety.max_time or 0,
                 mode=RunMode.DOCUMENT_ONLY if self.settings.document_only else RunMode.LIVE,
+                max_rps_basis=self.rate_basis.value if self.rate_basis else "",
             ),
             harness=HarnessInfo(HARNESS_NAME, __version__, schemathesis.__version__),
             target=TargetInfo(

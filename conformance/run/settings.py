@@ -9,7 +9,7 @@ from typing import Any
 from conformance.container import ContainerRequest
 from conformance.errors import UsageError
 from conformance.run.options import ALL_OPTIONS, DEFAULT_MAX_EXAMPLES
-from conformance.safety import DEFAULT_MAX_RPS, DEFAULT_REQUEST_TIMEOUT, Safety
+from conformance.safety import DEFAULT_REQUEST_TIMEOUT, RateLimitBasis, Safety, rate_limit
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class RunSettings:
     ca_bundle: str | None = None
     allow_ref_hosts: tuple[str, ...] = ()
     read_only: bool = False
-    max_rps: float | None = None  # None: DEFAULT_MAX_RPS; 0: no limit
+    max_rps: float | None = None  # None: conformance.safety.rate_limit decides; 0: no limit
+    trusted_target: bool = False
     max_time: float | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     insecure: bool = False
@@ -53,13 +54,17 @@ class RunSettings:
             if problem:
                 raise UsageError(problem)
 
-    def safety(self) -> Safety:
-        return Safety(
+    def safety(self, base_url: str, started: float) -> tuple[Safety, RateLimitBasis]:
+        """The limits of a run against `base_url` that began at `started` (monotonic), and why its rate limit."""
+        max_rps, basis = rate_limit(self.max_rps, base_url, self.trusted_target)
+        limits = Safety(
             read_only=self.read_only,
-            max_rps=DEFAULT_MAX_RPS if self.max_rps is None else self.max_rps,
+            max_rps=max_rps,
             max_time=self.max_time,
             request_timeout=self.request_timeout,
+            started=started,
         )
+        return limits, basis
 
     def out_dir(self, started: datetime) -> Path:
         return Path(self.out) if self.out else Path("reports") / started.strftime("%Y%m%dT%H%M%SZ")

@@ -1,0 +1,120 @@
+"""`python -m bench.large_document [--document PATH] [--operations N]`: the harness against plain Schemathesis
+on one large document, served by a loopback catch-all server, so a slowdown on big APIs cannot creep back.
+
+Any document works (e.g. GitHub's REST description fetched by the corpus script); without one, a synthetic
+document of N operations, with links so the stateful phase runs, is generated. Both tools run with their
+defaults apart from the seed and examples: the harness's whole `conformance run` (every profile, the
+default rate limit, the stateful bound) against `st run`. Prints JSON.
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from bench.synthetic import synthetic_document
+from bench.timing import Timed, timed
+
+PYTHON = sys.executable
+CATCH_ALL_BODY = json.dumps({"id": 1, "name": "item", "tags": []}).encode()
+
+
+def linked_document(operations: int) -> dict[str, Any]:
+    """The scale benchmark's synthetic document, each create linked to its read so stateful testing has work."""
+    document = synthetic_document(operations)
+    for item in document["paths"].values():
+        create = item.get("post")
+        if create is None:
+            continue
+        read = "op" + str(int(create["operationId"][2:]) - 1)
+        link = {"operationId": read, "parameters": {"id": "$response.body#/id"}}
+        create["responses"]["200"]["links"] = {"read": link}
+    return document
+
+
+@contextmanager
+def catch_all_server() -> Iterator[str]:
+    """Answer every method on every path with the same small JSON object: base URL on loopback."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Silent."""
+
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(CATCH_ALL_BODY)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(CATCH_ALL_BODY)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _answer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def compare(document: Path, examples: int, seed: int) -> dict[str, Any]:
+    """One timed run of each tool against a fresh catch-all server, and what the harness recorded."""
+    runs: dict[str, Timed] = {}
+    with tempfile.TemporaryDirectory() as out:
+        for tool in ("harness", "st"):
+            with catch_all_server() as base_url:
+                if tool == "harness":
+                    command = [PYTHON, "-m", "conformance", "run", "--spec", str(document), "--base-url", base_url]
+                    command += ["--seed", str(seed), "--max-examples", str(examples), "--out", out]
+                else:
+                    command = [PYTHON, "-m", "schemathesis.cli", "run", str(document), "--url", base_url]
+                    command += ["--seed", str(seed), "--max-examples", str(examples), "--no-color"]
+                runs[tool] = result = timed(command)
+                if result.returncode not in (0, 1):
+                    raise RuntimeError(f"{tool} failed ({result.returncode}): {result.stderr[-800:]}")
+        record = json.loads((Path(out) / "results.json").read_text("utf-8"))
+    harness, st = runs["harness"], runs["st"]
+    fuzzing = record.get("fuzzing") or {}
+    return {
+        "document": str(document),
+        "operations": fuzzing.get("operations_total"),
+        "harness_s": round(harness.seconds, 2),
+        "st_s": round(st.seconds, 2),
+        "ratio": round(harness.seconds / st.seconds, 3),
+        "harness_cases": fuzzing.get("cases"),
+        "max_rps": record["run"]["max_rps"],
+        "stateful": fuzzing.get("stateful"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--document", type=Path, help="an OpenAPI document (default: a synthetic one)")
+    parser.add_argument("--operations", type=int, default=40, help="size of the synthetic document")
+    parser.add_argument("--examples", type=int, default=25)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        document = args.document
+        if document is None:
+            document = Path(folder) / "synthetic.json"
+            document.write_text(json.dumps(linked_document(args.operations)), "utf-8")
+        print(json.dumps(compare(document, args.examples, args.seed), indent=2))
+
+
+if __name__ == "__main__":
+    main()
