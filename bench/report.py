@@ -57,4 +57,19 @@ def markdown(results: dict[str, Any]) -> str:
         f"({cert['count']} certificates).",
     ]
     lines.append(f"Listing build for {cert['count']} certificates: {cert['listing_s']} s (target < 10 s).")
+    if "large_document" in results:
+        lines += large_document_lines(results["large_document"])
     return "\n".join(lines) + "\n"
+
+
+def large_document_lines(row: dict[str, Any]) -> list[str]:
+    """The whole harness run on one large document, against `st run` with and without --continue-on-failure."""
+    stateful = row["stateful"] or {}
+    return [
+        "",
+        f"**A large document** ({row['operations']} operations, loopback catch-all server, whole run, "
+        f"rate limit {row['max_rps'] or 'none'}): harness {row['harness_s']} s, `st run` {row['st_s']} s "
+        f"(ratio {row['ratio']}), `st run --continue-on-failure` {row['st_continue_s']} s "
+        f"(ratio {row['ratio_to_st_continue']}); {row['harness_cases']} cases; stateful "
+        f"{stateful.get('scenarios')} of at most {stateful.get('max_scenarios')} sequences.",
+    ]

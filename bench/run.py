@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import sections
+from bench import large_document, sections
 from bench.report import markdown
 
 
@@ -38,6 +38,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script runs end to end")
     parser.add_argument("--out", type=Path, default=Path("bench/latest"))
+    parser.add_argument("--document", type=Path, help="a large document to run whole (default: synthetic)")
     args = parser.parse_args()
     quick = args.quick
     results: dict[str, Any] = {
@@ -53,6 +54,9 @@ def main() -> None:
     results["scale"] = sections.scale([10, 100] if quick else [10, 100, 1000, 5000], run_limit=100 if quick else 5000)
     print("certificates ...", flush=True)
     results["certificates"] = sections.certificates(count=20 if quick else 1000)
+    if not quick:  # minutes: left out of the smoke run
+        print("a large document, whole run against st run ...", flush=True)
+        results["large_document"] = large_document.measure(args.document, large_document.LARGE_SYNTHETIC)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "bench.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "bench.md").write_text(markdown(results))

@@ -15,7 +15,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from conformance.safety import DEFAULT_MAX_RPS, RateLimitBasis, rate_limit
+from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
+from conformance.progress import Progress
+from conformance.record import StatefulSummary
+from conformance.safety import DEFAULT_MAX_RPS, RateLimitBasis, Safety, rate_limit
 from conformance.schemas_loader import load_schema
 from tests.tiny_api import serve_api
 
@@ -138,3 +141,23 @@ def read_stderr_live(args: list[str], env: dict[str, str]) -> list[tuple[float, 
     reader.join(timeout=10)
     assert proc.returncode in (0, 1), "\n".join(text for _, text in lines[-40:])
     return lines
+
+
+def test_the_stateful_phase_stops_at_its_bound_and_the_run_still_counts_as_complete() -> None:
+    """Every read of a created item fails, so the engine would go on replaying and shrinking; the bound ends it."""
+
+    def reads_fail(method: str, path: str, content_type: str, body: bytes) -> tuple[int, Any]:
+        return (500, {"error": "boom"}) if method == "GET" and path.startswith("/items/") else (200, {"id": 1})
+
+    with serve_api(("GET", "POST"), reads_fail) as api:
+        settings = FuzzSettings(
+            base_url=api.base, headers={}, seed=3, max_examples=2, safety=Safety(max_rps=0), stateful_bound=2
+        )
+        report = run_fuzzing(SLOW_API, settings, Progress())
+    summary = report.summary()
+    assert summary.stop_reason == "completed" and not summary.errors
+    assert summary.stateful == StatefulSummary(
+        scenarios=2, steps=report.stateful.steps, max_scenarios=2, max_steps=6, bound_reached=True
+    )
+    assert report.stateful.steps > 0
+    assert any(finding.operation == "GET /items/{id}" for finding in summary.findings)

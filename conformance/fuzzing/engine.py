@@ -59,10 +59,11 @@ class FuzzSettings:
     safety: Safety = field(default_factory=Safety)
     # Schemathesis testing phases to run; None runs them all (the benchmark measures without `stateful`).
     phases: tuple[str, ...] | None = None
+    stateful_bound: int | None = None  # sequences the stateful phase may run; None: STATEFUL_SCENARIOS_PER_EXAMPLE each
 
     @property
     def max_stateful_scenarios(self) -> int:
-        return self.max_examples * STATEFUL_SCENARIOS_PER_EXAMPLE
+        return self.stateful_bound or self.max_examples * STATEFUL_SCENARIOS_PER_EXAMPLE
 
     def runs(self, phase: str) -> bool:
         return self.phases is None or phase in self.phases
