@@ -20,6 +20,7 @@ import requests
 
 from conformance.declaration import DeclarationError, read_declaration
 from conformance.errors import UsageError
+from conformance.progress import Progress
 from conformance.record import ContainerInfo, ImageInfo
 from conformance.spec import declared_server
 
@@ -30,9 +31,6 @@ LOG_MAX_BYTES = 64 * 1024
 ERROR_LOG_LINES = 20  # shown with an early-exit or not-ready error
 LABEL = "org.conformance.harness"  # on every container the harness starts, to find any left behind
 LOCAL_IMAGE_NOTE = "built locally: no registry digest, so the image id (sha256 of the image config) is the digest"
-
-Progress = Callable[[str], None]
-
 
 @dataclass(frozen=True)
 class ContainerRequest:
@@ -331,6 +329,7 @@ def run_container(
     port = request.port if request.port is not None else free_port()
     environment = request.environment(port)
     client = connect()
+    progress.at(stage="starting the container")
     try:
         image = find_image(client, request.image, progress)
         info = image_info(request.image, image.attrs)

@@ -184,7 +184,7 @@ class StatefulSummary:
 
     scenarios: int  # sequences run, replays while shrinking a failure included
     steps: int  # generated calls in them that were sent and answered
-    max_scenarios: int  # the bound: the phase stops after this many sequences
+    max_scenarios: int  # the bound: the phase is stopped once this many ran (one under way still finishes)
     max_steps: int  # calls per sequence at most
     bound_reached: bool
 

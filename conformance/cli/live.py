@@ -17,7 +17,8 @@ from conformance.progress import Display, PlainLines, Position, duration
 
 def terminal_display() -> Display:
     """A live bar when stderr is a terminal and CI is not set; plain lines otherwise (logs keep every line)."""
-    if sys.stderr.isatty() and not os.environ.get("CI"):
+    in_ci = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+    if sys.stderr.isatty() and not in_ci:
         return LiveBar()
     return PlainLines(lambda text: click.echo(text, err=True))
 
