@@ -1,6 +1,7 @@
 """A run never goes quiet (its stderr, read live from the real command), the rate limit adapts to the
 target, and the stateful phase's bound is recorded."""
 
+import io
 import itertools
 import json
 import os
@@ -14,9 +15,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+from rich.console import Console
 
+from conformance import progress as progress_module
+from conformance.cli.live import LiveBar, terminal_display
 from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
-from conformance.progress import Progress
+from conformance.progress import WAITS, PlainLines, Position, Progress
 from conformance.record import StatefulSummary
 from conformance.safety import DEFAULT_MAX_RPS, RateLimitBasis, Safety, rate_limit
 from conformance.schemas_loader import load_schema
@@ -161,3 +165,49 @@ def test_the_stateful_phase_stops_at_its_bound_and_the_run_still_counts_as_compl
     assert summary.stateful == StatefulSummary(ran.scenarios, ran.steps, 2, 6, bound_reached=True)
     assert 2 <= ran.scenarios <= 3 and ran.steps > 0
     assert any(finding.operation == "GET /items/{id}" for finding in summary.findings)
+
+
+def test_a_quiet_plain_display_repeats_the_position_and_names_the_slow_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(progress_module, "QUIET_SECONDS", 0.0)
+    monkeypatch.setattr(progress_module, "SLOW_REQUEST_SECONDS", 0.0)
+    lines: list[str] = []
+    progress = Progress(PlainLines(lines.append))
+    progress.at(stage="fuzzing", done=0, total=40, cases=0, findings=0)
+    progress.at(phase="stateful", operation="POST /items", done=10, cases=120, findings=2)
+    with WAITS.on("GET /reports", 10.0):
+        progress.tick()
+    progress.tick()
+    assert re.fullmatch(
+        r"\[ +\d+\.\ds\] still working: fuzzing, stateful phase, POST /items, 10 of 40, 120 cases, 2 findings, "
+        r"about \d+s left; waiting 0s for GET /reports \(--request-timeout 10s\)",
+        lines[0],
+    ), lines
+    assert "waiting" not in lines[1]
+
+
+def test_on_a_terminal_the_live_bar_shows_the_position_and_the_wait() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=200)
+    bar = LiveBar(console)
+    position = Position(stage="fuzzing", phase="coverage", operation="GET /slow", done=3, total=9, cases=40)
+    bar.show(12.0, position, "waiting 3s for GET /slow (--request-timeout 10s)")
+    bar.line(12.0, "fuzzing: coverage phase")
+    bar.bar.refresh()
+    bar.close()
+    shown = console.file.getvalue()
+    for part in ("fuzzing, coverage, GET /slow", "3/9", "12s elapsed", "40 cases", "GET /slow (--request-timeout 10s)"):
+        assert part in shown, shown
+    assert "[  12.0s] fuzzing: coverage phase" in shown
+
+
+def test_plain_lines_when_ci_is_set_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setenv("CI", "true")
+    assert isinstance(terminal_display(), PlainLines)
+    monkeypatch.setenv("CI", "false")
+    display = terminal_display()
+    assert isinstance(display, LiveBar)
+    display.close()

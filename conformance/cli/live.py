@@ -28,14 +28,14 @@ class LiveBar:
 
     live = True
 
-    def __init__(self) -> None:
+    def __init__(self, console: Console | None = None) -> None:
         self.bar = Bar(
             SpinnerColumn(),
             TextColumn("{task.description}", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[status]}", markup=False),
-            console=Console(stderr=True),
+            console=console or Console(stderr=True),
             transient=True,
         )
         self.task = self.bar.add_task("starting", total=None, status="")
