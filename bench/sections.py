@@ -152,9 +152,9 @@ def certificates(count: int) -> dict[str, Any]:
     """Sign and verify cost per certificate, from one real run record of the reference supplier."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+    from conformance.progress import Progress
     from conformance.render.certificate import embed_json, render_html
     from conformance.run.execution import execute
-    from conformance.run.session import silent
     from conformance.run.settings import RunSettings
     from conformance.trust.certificate import build_statement, canonical, verify_certificate
     from conformance.trust.signing import key_id, sign_envelope
@@ -171,7 +171,7 @@ def certificates(count: int) -> dict[str, Any]:
                 "max_rps": 0,
             }
         )
-        record = execute(settings, silent).record
+        record = execute(settings, Progress()).record
     assert record is not None
     key = Ed25519PrivateKey.generate()
     trusted = {key_id(key.public_key()): key.public_key()}

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import click
 
 from conformance.catalogue import select_profiles
-from conformance.cli.shared import Progress, fail_usage, options_named, printable
+from conformance.cli.shared import fail_usage, options_named, printable, watched
 from conformance.errors import UsageError
 from conformance.record import Outcome, RunRecord
 from conformance.render.comparison import Checked, terminal_lines, write_comparison
@@ -75,7 +75,8 @@ def check_document(specs: tuple[str, ...], **options: Any) -> None:
 def check_one(settings: RunSettings, folder: Path) -> tuple[Checked, ExitCode]:
     """One document's run; a document that cannot be used is a row that says why (exit code 2)."""
     try:
-        session = execute(settings, Progress())
+        with watched() as progress:
+            session = execute(settings, progress)
     except UsageError as exc:
         return Checked(settings.spec, refused=str(exc)), ExitCode.UNUSABLE
     except KeyboardInterrupt:  # before the run started: nothing was written for this document

@@ -124,10 +124,15 @@ def run_settings(options: dict[str, Any]) -> RunSettings:
     return RunSettings.from_options(options, container=container)
 
 
+def watched() -> Progress:
+    """The progress of a run someone watches on stderr (use it as a context manager: it runs the heartbeat)."""
+    return Progress(terminal_display())
+
+
 def run_or_exit(settings: RunSettings) -> RunSession:
     """Run the checks; unusable input or an interruption before the run started ends the command."""
     try:
-        with Progress(terminal_display()) as progress:
+        with watched() as progress:
             return execute(settings, progress)
     except UsageError as exc:
         fail_usage(str(exc))
