@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.causes import declaration_malformed, declaration_missing
 from conformance.checks.kit.outcomes import RequirementNotMet
 from conformance.checks.kit.records import RecordMaker, records_for
 from conformance.client import ApiClient
@@ -46,5 +47,6 @@ def open_declared(requirement: str, api: ApiClient, seed: int, evidence: list[di
     try:
         declaration = read_declaration(document)
     except DeclarationError as exc:
-        raise RequirementNotMet(str(exc)) from None
+        cause = declaration_missing() if exc.missing else declaration_malformed(exc.problem)
+        raise RequirementNotMet(exc.problem, cause) from None
     return DeclaredCollections(requirement, document, declaration, api, seed, evidence)
