@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conformance import checks
+from conformance.causes import read_only_run
 from conformance.checks.kit.declared import DeclaredCollections, open_declared
 from conformance.checks.kit.outcomes import (
     NOT_APPLICABLE_PREFIX,
@@ -24,7 +25,6 @@ from conformance.checks.kit.outcomes import (
 from conformance.client import ApiClient
 from conformance.errors import UsageError
 from conformance.fuzzing.report import FuzzReport
-from conformance.causes import read_only_run
 from conformance.record import Outcome
 from conformance.run.execution import stop_on_sigterm
 from conformance.run.options import ALL_OPTIONS

@@ -65,6 +65,7 @@ class FindingView:
     occurrences: int
     curl: str
     cut: int  # characters of the message not shown
+    response_body: str  # of a server error, as the record keeps it (capped when found, redacted with the record)
 
 
 @dataclass
@@ -120,6 +121,7 @@ def _finding(item: dict[str, Any]) -> FindingView:
         occurrences=int(item.get("occurrences", 1)),
         curl=str(item.get("curl", "")),
         cut=max(0, len(message) - BODY_LIMIT),
+        response_body=str(item.get("response_body", ""))[:BODY_LIMIT],
     )
 
 
@@ -154,7 +156,10 @@ def evidence_text(view: EvidenceView) -> str:
     for finding in view.findings:
         times = f" ({finding.occurrences} times)" if finding.occurrences > 1 else ""
         cut = f"\n[{finding.cut} more characters]" if finding.cut else ""
-        parts.append(f"{finding.operation}: {finding.title}{times}\n{finding.message}{cut}\nReproduce: {finding.curl}")
+        body = f"\nResponse body: {finding.response_body}" if finding.response_body else ""
+        parts.append(
+            f"{finding.operation}: {finding.title}{times}\n{finding.message}{cut}{body}\nReproduce: {finding.curl}"
+        )
     for scope in view.scopes:
         exercised = scope.get("exercised") or {}
         rows = [(operation, str(cases)) for operation, cases in exercised.items()]

@@ -26,9 +26,9 @@ from conformance.record import (
     HarnessInfo,
     Outcome,
     RequirementResult,
-    SharedCause,
     RunInfo,
     RunRecord,
+    SharedCause,
     TargetInfo,
     TlsVerification,
 )
