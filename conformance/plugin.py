@@ -26,6 +26,7 @@ from conformance.client import ApiClient
 from conformance.errors import UsageError
 from conformance.fuzzing.report import FuzzReport
 from conformance.record import Outcome
+from conformance.render.summary import summary_lines
 from conformance.run.execution import stop_on_sigterm
 from conformance.run.options import ALL_OPTIONS
 from conformance.run.session import CheckOutcome, RunSession, silent
@@ -163,10 +164,8 @@ class OutcomeReporter:
         record = self.session.record
         if record is None:
             return
-        for profile in record.profiles:
-            terminalreporter.write_line(f"{profile.id} {profile.version}: {profile.verdict}")
-        terminalreporter.write_line(f"seed: {self.session.seed}")
-        terminalreporter.write_line(f"report: {self.session.out_dir / 'report.html'}")
+        for line in summary_lines(record, self.session.out_dir / "report.html"):
+            terminalreporter.write_line(line)
 
 
 def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list) -> CheckOutcome | None:
