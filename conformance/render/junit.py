@@ -91,7 +91,7 @@ def _body(item: Item) -> str:
     if item.cause is not None:
         snippet = f"\n{item.cause.snippet}" if item.cause.snippet else ""
         parts.append(f"Shared cause: {item.cause.title}\n{item.cause.explanation}{snippet}")
-    if item.result.fix:
+    if item.result.fix and item.result.outcome == Outcome.FAIL:
         parts.append(f"How to fix it: {item.result.fix}")
     parts.append(f"Source: {item.result.source.document}, {item.result.source.clause} ({item.result.source.url})")
     return "\n\n".join(parts)
