@@ -14,9 +14,10 @@ import pytest
 
 from conformance import checks
 from conformance.causes import read_only_run
-from conformance.checks.kit.declared import DeclaredCollections, open_declared
+from conformance.checks.kit.declared import DeclaredCollections, open_declared, read_declared
 from conformance.checks.kit.outcomes import (
     NOT_APPLICABLE_PREFIX,
+    NeedsLiveApi,
     RequirementNotMet,
     Undecided,
     timed_out,
@@ -40,6 +41,9 @@ EVIDENCE_KEY = pytest.StashKey[list]()
 REPORTER_NAME = "conformance-reporter"
 NO_EVIDENCE = "the check passed without recording what it examined (a harness defect), so it does not count as a pass"
 CHECKS_DIR = Path(checks.__file__).parent
+# The mark of a check that decides from the document alone: in a document-only run (`check-document`) only these
+# run. The mark sits on the check, not in the profile, because how a requirement is decided is the check's doing.
+FROM_DOCUMENT = "from_document"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -57,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "requirement(id): the profile requirement this check decides")
+    config.addinivalue_line(
+        "markers", f"{FROM_DOCUMENT}: the check decides from the OpenAPI document alone and sends nothing"
+    )
     session = next((p for p in config.pluginmanager.get_plugins() if isinstance(p, RunSession)), None)
     if session is None and config.getoption("conformance_spec", None):
         values = {option.field: config.getoption(option.pytest_dest) for option in ALL_OPTIONS}
@@ -85,6 +92,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if RUN_KEY not in config.stash and any(requirement_of(i) for i in items):
         raise pytest.UsageError("the conformance checks need --conformance-spec URL_OR_PATH")
+
+
+def decides_from_document(item: pytest.Item) -> bool:
+    return item.get_closest_marker(FROM_DOCUMENT) is not None
 
 
 def requirement_of(item: pytest.Item) -> str | None:
@@ -130,6 +141,20 @@ class OutcomeReporter:
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """In a document-only run, a check that needs the live API is stopped before its fixtures reach the API.
+
+        Its declaration is still read when it opens one (the `declared` fixture): a missing or malformed
+        declaration fails the requirement whatever the API does, so the document alone decides that.
+        """
+        if not self.session.settings.document_only or requirement_of(item) is None or decides_from_document(item):
+            return
+        if "declared" in getattr(item, "fixturenames", ()):
+            assert self.session.target is not None
+            read_declared(self.session.target.spec.document)
+        raise NeedsLiveApi()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
@@ -190,7 +215,7 @@ def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list)
         return CheckOutcome(Outcome.FAIL, message, evidence, cause)
     if isinstance(exc, ReadOnlyRefusal):
         return CheckOutcome(Outcome.NOT_APPLICABLE, f"read-only run: this check {message}", evidence, read_only_run())
-    if isinstance(exc, Undecided | UsageError | TimeBudgetExhausted):
+    if isinstance(exc, Undecided | NeedsLiveApi | UsageError | TimeBudgetExhausted):
         return CheckOutcome(Outcome.ERROR, message, evidence)
     if exc is not None and timed_out(exc):
         return CheckOutcome(Outcome.ERROR, timeout_reason(exc), evidence)
@@ -203,6 +228,13 @@ def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list)
 @pytest.fixture(scope="session")
 def conformance_run(request: pytest.FixtureRequest) -> RunSession:
     return request.config.stash[RUN_KEY]
+
+
+@pytest.fixture(scope="session")
+def live_api(conformance_run: RunSession) -> bool:
+    """False in a document-only run: a check marked from_document then decides from the document or raises
+    NeedsLiveApi, and sends nothing."""
+    return not conformance_run.settings.document_only
 
 
 @pytest.fixture(scope="session")

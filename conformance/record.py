@@ -13,10 +13,10 @@ from typing import Any
 
 from conformance.catalogue import Level, Requirement, Source
 
-# 1.1: target.spec_sha256 and spec_format are null for a document not read
-# 1.2: a requirement carries its `fix` hint and may name a shared `cause`; the record lists its `causes`; a
+# 1.1: target.spec_sha256 and spec_format are null for a document not read; 1.2: run.mode
+# 1.3: a requirement carries its `fix` hint and may name a shared `cause`; the record lists its `causes`; a
 #      finding of a server error keeps the start of the response body
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 OMIT_WHEN_EMPTY = {"omit_when_empty": True}  # field metadata: leave the key out of the JSON when None or ""
 
 
@@ -35,6 +35,17 @@ class Verdict(StrEnum):
     CONFORMANT = "conformant"
     NOT_CONFORMANT = "not-conformant"
     INCOMPLETE = "incomplete"
+
+
+class RunMode(StrEnum):
+    """What a run examined: the live API, or the OpenAPI document alone (`check-document`, never certified)."""
+
+    LIVE = "live"
+    DOCUMENT_ONLY = "document-only"
+
+
+# The reason of a requirement a document-only run leaves undecided (its outcome is ERROR: not tested, never a pass).
+NEEDS_LIVE_API = "not tested: needs the live API"
 
 
 class TlsVerification(StrEnum):
@@ -93,6 +104,11 @@ class RequirementResult:
             cause.id if cause is not None else "",
         )
 
+    @property
+    def needs_live_api(self) -> bool:
+        """Left undecided by a document-only run because only the live API can decide it."""
+        return self.outcome == Outcome.ERROR and self.reason.startswith(NEEDS_LIVE_API)
+
 
 @dataclass(frozen=True)
 class ProfileResult:
@@ -116,6 +132,7 @@ class RunInfo:
     read_only: bool
     max_rps: float  # 0: no limit
     max_time: float  # 0: no limit
+    mode: RunMode = RunMode.LIVE  # absent from records before schema 1.2, which were all live
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from enum import IntEnum
 
 from conformance.catalogue import Level, Profile
-from conformance.record import Outcome, ProfileResult, RequirementResult, Verdict
+from conformance.record import Outcome, ProfileResult, RequirementResult, RunRecord, Verdict
 
 
 class ExitCode(IntEnum):
@@ -60,6 +60,22 @@ def overall_verdict(profiles: list[ProfileResult] | tuple[ProfileResult, ...]) -
     if Verdict.INCOMPLETE in verdicts or not profiles:
         return Verdict.INCOMPLETE
     return Verdict.CONFORMANT
+
+
+def decided_musts(record: RunRecord) -> list[RequirementResult]:
+    """The MUST requirements a run decided, leaving out what a document-only run leaves to the live API."""
+    return [r for r in record.requirements() if r.level == Level.MUST and not r.needs_live_api]
+
+
+def document_exit_code(record: RunRecord, interrupted: bool) -> ExitCode:
+    """A document-only run is never conformant, so its code says what the document decided: 0 when every MUST
+    it decides passed or does not apply, 1 when one failed or could not be decided (a failed SHOULD is an
+    advisory, as in a live run). What needs the live API counts for neither."""
+    if interrupted:
+        return ExitCode.INTERRUPTED
+    if any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in decided_musts(record)):
+        return ExitCode.NOT_CONFORMANT
+    return ExitCode.CONFORMANT
 
 
 def exit_code(verdict: Verdict, interrupted: bool) -> ExitCode:

@@ -9,6 +9,7 @@ from conformance.target import Target
 
 
 @pytest.mark.requirement("EXP-01")
+@pytest.mark.from_document
 def test_described_by_openapi_3(target: Target, evidence: list[dict[str, Any]]) -> None:
     """Fails with every place the document breaks its schema: the supplier fixes them all in one go."""
     spec = target.spec
@@ -30,6 +31,7 @@ def test_described_by_openapi_3(target: Target, evidence: list[dict[str, Any]]) 
 
 
 @pytest.mark.requirement("EXP-02")
+@pytest.mark.from_document
 def test_document_states_version_contact_terms_and_servers(target: Target, evidence: list[dict[str, Any]]) -> None:
     document = target.spec.document
     info = document.get("info") or {}

@@ -393,6 +393,7 @@ def success_schemas(document: dict[str, Any], op: dict[str, Any]) -> dict[str, i
 
 
 @pytest.mark.requirement("EXP-15")
+@pytest.mark.from_document
 def test_exported_properties_are_described(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     missing: list[str] = []

@@ -71,6 +71,7 @@ def export_problems(document: dict[str, Any], api: ApiClient, collection: Collec
 
 
 @pytest.mark.requirement("PORT-01")
+@pytest.mark.from_document
 def test_every_collection_has_a_full_export(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     paths = record_paths(document)

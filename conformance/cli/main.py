@@ -6,6 +6,7 @@ Exit codes: 0 conformant, 1 not conformant (or incomplete), 2 unusable target or
 import click
 
 from conformance.cli.certificates import certify, keys, verify
+from conformance.cli.check_document import check_document
 from conformance.cli.listing import listing, revoke
 from conformance.cli.profiles import profiles
 from conformance.cli.run import demo, run
@@ -23,5 +24,5 @@ def main(ctx: click.Context) -> None:
         ctx.invoke(demo)
 
 
-for command in (run, demo, keys, certify, verify, listing, revoke, profiles):
+for command in (run, check_document, demo, keys, certify, verify, listing, revoke, profiles):
     main.add_command(command)

@@ -14,7 +14,7 @@ from conformance.container import DEFAULT_READY_TIMEOUT, DEFAULT_SPEC_PATH, Cont
 from conformance.errors import UsageError
 from conformance.render.summary import summary_lines
 from conformance.run.execution import execute
-from conformance.run.options import RUN_OPTIONS, TARGET_OPTIONS, Option
+from conformance.run.options import ALL_OPTIONS, RUN_OPTIONS, TARGET_OPTIONS, Option
 from conformance.run.session import RunSession
 from conformance.run.settings import RunSettings
 from conformance.verdicts import ExitCode
@@ -94,6 +94,13 @@ def target_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 run_options = with_options(RUN_OPTIONS)
+
+
+def options_named(*names: str) -> Decorator:
+    """Some of the run's options, for a command that takes only those (in the table's order)."""
+    chosen = tuple(option for option in ALL_OPTIONS if option.name in names)
+    assert len(chosen) == len(names), f"no such run options: {set(names) - {o.name for o in chosen}}"
+    return with_options(chosen)
 
 
 def run_settings(options: dict[str, Any]) -> RunSettings:

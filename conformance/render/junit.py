@@ -16,7 +16,8 @@ MESSAGE_LIMIT = 300
 
 
 def junit_xml(record: RunRecord) -> bytes:
-    """Not-applicable is skipped, error is error, fail is failure."""
+    """Not-applicable is skipped, error is error, fail is failure; what a document-only run leaves to the live
+    API is skipped too (not run), so a supplier's CI reads errors only where the harness could not decide."""
     view = outline(record)
     properties = _run_properties(record)
     suites = ET.Element("testsuites", name="conformance")
@@ -29,8 +30,8 @@ def junit_xml(record: RunRecord) -> bytes:
             name=f"{profile.id} {profile.version}",
             tests=str(len(requirements)),
             failures=str(counted.counts[Outcome.FAIL]),
-            errors=str(counted.counts[Outcome.ERROR]),
-            skipped=str(counted.counts[Outcome.NOT_APPLICABLE]),
+            errors=str(sum(r.outcome == Outcome.ERROR and not r.needs_live_api for r in requirements)),
+            skipped=str(sum(r.outcome == Outcome.NOT_APPLICABLE or r.needs_live_api for r in requirements)),
         )
         listed = ET.SubElement(suite, "properties")
         for name, value in [*properties, ("verdict", profile.verdict.value)]:
@@ -45,10 +46,12 @@ def junit_xml(record: RunRecord) -> bytes:
             )
             if result.outcome == Outcome.FAIL:
                 ET.SubElement(case, "failure", message=one_line(item), type=result.level.value).text = _body(item)
-            elif result.outcome == Outcome.ERROR:
+            elif result.outcome == Outcome.ERROR and not result.needs_live_api:
                 ET.SubElement(case, "error", message=one_line(item), type="not-decided").text = _body(item)
             elif result.outcome == Outcome.NOT_APPLICABLE:
                 ET.SubElement(case, "skipped").text = f"not-applicable: {one_line(item)}"
+            elif result.needs_live_api:
+                ET.SubElement(case, "skipped").text = one_line(item)
     ET.indent(suites)
     return ET.tostring(suites, encoding="utf-8", xml_declaration=True)
 

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from conformance.catalogue import Level
-from conformance.record import Outcome, ProfileResult, RequirementResult, RunRecord, SharedCause
+from conformance.record import Outcome, ProfileResult, RequirementResult, RunMode, RunRecord, SharedCause
 from conformance.render.evidence import EvidenceView, evidence_view
 
 OUTCOME_ORDER = (Outcome.PASS, Outcome.FAIL, Outcome.NOT_APPLICABLE, Outcome.ERROR)
@@ -57,6 +57,7 @@ class ProfileCounts:
     counts: dict[Outcome, int]
     passed: list[Item] = field(default_factory=list)
     not_applicable: list[Item] = field(default_factory=list)
+    untested: list[Item] = field(default_factory=list)  # left to the live API by a document-only run
 
     @property
     def tally(self) -> str:
@@ -84,6 +85,15 @@ def limits_of(record: RunRecord) -> list[Limit]:
     """What keeps this run from speaking for the whole API, most limiting first."""
     limits = []
     run = record.run
+    if run.mode == RunMode.DOCUMENT_ONLY:
+        limits.append(
+            Limit(
+                "document-only",
+                "DOCUMENT-ONLY run",
+                "only the OpenAPI document was examined: nothing was sent to an API, the requirements that need "
+                "the live API were not tested, and the run is never certified",
+            )
+        )
     if not run.complete:
         limits.append(Limit("incomplete", "INCOMPLETE run", run.incomplete_reason or "the run did not finish"))
     if record.fuzzing.stop_reason == "max_time" or "--max-time" in run.incomplete_reason:
@@ -124,19 +134,22 @@ def outline(record: RunRecord) -> Outline:
     grouped: dict[str, list[Item]] = {}
     for profile in record.profiles:
         counts = {o: 0 for o in OUTCOME_ORDER}
-        passed, not_applicable = [], []
+        passed, not_applicable, untested = [], [], []
         for result in profile.requirements:
             item = Item(result, profile, record.cause(result.cause) if result.cause else None)
             counts[result.outcome] += 1
             if item.cause is not None:
                 grouped.setdefault(item.cause.id, []).append(item)
+            if result.needs_live_api:
+                untested.append(item)
+                continue
             {
                 Outcome.PASS: passed,
                 Outcome.NOT_APPLICABLE: not_applicable,
                 Outcome.FAIL: failures,
                 Outcome.ERROR: undecided,
             }[result.outcome].append(item)
-        profiles.append(ProfileCounts(profile, counts, passed, not_applicable))
+        profiles.append(ProfileCounts(profile, counts, passed, not_applicable, untested))
     causes = [CauseGroup(c, grouped[c.id]) for c in record.causes if c.id in grouped]
     return Outline(record, limits_of(record), profiles, _level_first(failures), _level_first(undecided), causes)
 

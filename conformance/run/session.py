@@ -20,6 +20,7 @@ from conformance.catalogue import Profile, all_requirements, select_profiles
 from conformance.causes import certificate_refused
 from conformance.checks.kit.probes import Endpoint, check_certificate
 from conformance.container import RunningContainer, container_base_url
+from conformance.errors import UsageError
 from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
 from conformance.fuzzing.report import FuzzReport, summary_of
 from conformance.record import (
@@ -27,6 +28,7 @@ from conformance.record import (
     Outcome,
     RequirementResult,
     RunInfo,
+    RunMode,
     RunRecord,
     SharedCause,
     TargetInfo,
@@ -36,10 +38,10 @@ from conformance.render.reports import write_reports
 from conformance.run.hooks import load_hooks
 from conformance.run.settings import RunSettings
 from conformance.safety import Safety
-from conformance.spec import CertificateNotVerified, LoadedSpec, load_spec
+from conformance.spec import CertificateNotVerified, LoadedSpec, declared_server, load_spec, resolve_base_url
 from conformance.target import Target, build_target, headers_from_environment, parse_headers, tls_verify
 from conformance.timestamps import utc_now
-from conformance.verdicts import ExitCode, exit_code, overall_verdict, profile_result
+from conformance.verdicts import ExitCode, document_exit_code, exit_code, overall_verdict, profile_result
 
 Progress = Callable[[str], None]
 HARNESS_NAME = "procurement-conformance"
@@ -120,6 +122,10 @@ class RunSession:
             load_hooks(self.settings.hooks)  # before any schema is built: it may register serializers
         self.safety = self.settings.safety()
         self.profiles = select_profiles(self.settings.profiles)
+        if self.settings.document_only:
+            self.target = self.document_target(self.load_document())
+            self.seed = self.settings.seed or 0
+            return
         try:
             spec = self.load_document()
         except CertificateNotVerified as refused:
@@ -131,6 +137,15 @@ class RunSession:
             target = build_target(spec, base_url, self.headers(), self.verify(), self.peer_headers())
             self.target = with_certificate_checked(target)
         self.seed = self.settings.seed if self.settings.seed is not None else secrets.randbelow(2**31)
+
+    def document_target(self, spec: LoadedSpec) -> Target:
+        """The target of a document-only run, which sends nothing: its base URL is only read (NET-12 reads its
+        path), so one the document does not resolve to an absolute URL is kept as written, or left empty."""
+        try:
+            base_url = resolve_base_url(spec, self.settings.base_url)
+        except UsageError:
+            base_url = self.settings.base_url or declared_server(spec.document) or ""
+        return Target(spec=spec, base_url=base_url, headers=self.headers(), verify=self.verify())
 
     def unread_target(self, refused: CertificateNotVerified) -> Target:
         """The document's host failed certificate verification, so the document was not read (nor anything sent).
@@ -191,6 +206,8 @@ class RunSession:
             return f"nothing but the certificate was tested: {self.target.certificate_refused}"
         if self.collection_errors:
             return "the conformance suite could not be loaded: " + "; ".join(self.collection_errors)
+        if self.settings.document_only:
+            return "only the OpenAPI document was checked: the requirements that need the live API were not tested"
         if self.target_lost:
             return "the target stopped answering part-way through fuzzing; nothing decided after that can be trusted"
         if self.budget_exhausted:
@@ -231,6 +248,8 @@ class RunSession:
 
     def exit_code(self) -> ExitCode:
         assert self.record is not None
+        if self.settings.document_only:
+            return document_exit_code(self.record, self.interrupted)
         return exit_code(self.record.verdict, self.interrupted)
 
     def build_record(self) -> RunRecord:
@@ -269,6 +288,7 @@ class RunSession:
                 read_only=self.safety.read_only,
                 max_rps=self.safety.max_rps or 0,
                 max_time=self.safety.max_time or 0,
+                mode=RunMode.DOCUMENT_ONLY if self.settings.document_only else RunMode.LIVE,
             ),
             harness=HarnessInfo(HARNESS_NAME, __version__, schemathesis.__version__),
             target=TargetInfo(

@@ -34,6 +34,8 @@ class RunSettings:
     insecure: bool = False
     hooks: str | None = None  # a Python file run before fuzzing (conformance.run.hooks)
     container: ContainerRequest | None = None  # --image: started for the run (see conformance.run.execution)
+    # `check-document`: only the checks that decide from the document run; nothing is sent to the API.
+    document_only: bool = False
 
     @classmethod
     def from_options(cls, values: Mapping[str, Any], container: ContainerRequest | None = None) -> "RunSettings":

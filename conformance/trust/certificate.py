@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from conformance.record import Outcome, RunRecord, Verdict
+from conformance.record import Outcome, RunMode, RunRecord, Verdict
 from conformance.render.certificate import CERTIFICATE_VIEWS, CURRENT_VIEW, embed_json, render_html
 from conformance.schemas_loader import validate
 from conformance.timestamps import format_time, parse_time
@@ -89,6 +89,8 @@ def certification_failures(record: RunRecord) -> list[str]:
         failures.append("TLS certificates were not verified (--insecure): such a run is never certified")
     if record.run.read_only:
         failures.append("the run was read-only: requirements that need writes were not tested")
+    if record.run.mode == RunMode.DOCUMENT_ONLY:
+        failures.append("only the OpenAPI document was checked (check-document): the live API was not tested")
     if not record.run.complete:
         failures.append(f"the run is incomplete: {record.run.incomplete_reason or 'unknown reason'}")
     for profile in record.profiles:

@@ -41,12 +41,16 @@ class DeclaredCollections:
             yield maker
 
 
-def open_declared(requirement: str, api: ApiClient, seed: int, evidence: list[dict[str, Any]]) -> DeclaredCollections:
-    """The declared collections for `requirement`; RequirementNotMet when the declaration is missing or malformed."""
-    document = api.target.spec.document
+def read_declared(document: dict[str, Any]) -> Declaration:
+    """The supplier declaration; RequirementNotMet when it is missing or malformed (the document alone decides)."""
     try:
-        declaration = read_declaration(document)
+        return read_declaration(document)
     except DeclarationError as exc:
         cause = declaration_missing() if exc.missing else declaration_malformed(exc.problem)
         raise RequirementNotMet(exc.problem, cause) from None
-    return DeclaredCollections(requirement, document, declaration, api, seed, evidence)
+
+
+def open_declared(requirement: str, api: ApiClient, seed: int, evidence: list[dict[str, Any]]) -> DeclaredCollections:
+    """The declared collections for `requirement`; RequirementNotMet when the declaration is missing or malformed."""
+    document = api.target.spec.document
+    return DeclaredCollections(requirement, document, read_declared(document), api, seed, evidence)

@@ -2,7 +2,7 @@
 
 A check passes by returning, fails with an assertion (or `RequirementNotMet` from a fixture), ends as
 not-applicable by calling `not_applicable`, and ends as error (the harness could not decide) by raising
-`Undecided`.
+`Undecided`, or `NeedsLiveApi` in a run that examines the document alone.
 """
 
 import pytest
@@ -10,7 +10,7 @@ import requests
 import urllib3.exceptions
 
 from conformance.http import innermost_reason
-from conformance.record import SharedCause
+from conformance.record import NEEDS_LIVE_API, SharedCause
 
 NOT_APPLICABLE_PREFIX = "not-applicable: "
 MAX_LISTED = 8
@@ -18,6 +18,13 @@ MAX_LISTED = 8
 
 class Undecided(Exception):
     """The harness could not decide this requirement; the message says why."""
+
+
+class NeedsLiveApi(Exception):
+    """Only the live API can decide this requirement, and this run examines the OpenAPI document alone."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(f"{NEEDS_LIVE_API} ({detail})" if detail else NEEDS_LIVE_API)
 
 
 class RequirementNotMet(AssertionError):
