@@ -13,6 +13,7 @@ from conformance.record import Outcome, ProfileResult, RequirementResult, RunMod
 from conformance.render.evidence import EvidenceView, evidence_view
 
 OUTCOME_ORDER = (Outcome.PASS, Outcome.FAIL, Outcome.NOT_APPLICABLE, Outcome.ERROR)
+DOCUMENT_ONLY_REASON = "only the OpenAPI document was checked"  # how a run session says a run was document-only
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,8 @@ class ProfileCounts:
 
     @property
     def tally(self) -> str:
-        return ", ".join(f"{self.counts[o]} {o.value}" for o in OUTCOME_ORDER if self.counts[o])
+        untested = [f"{len(self.untested)} not tested (need the live API)"] if self.untested else []
+        return ", ".join([*(f"{self.counts[o]} {o.value}" for o in OUTCOME_ORDER if self.counts[o]), *untested])
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class Outline:
     failures: list[Item]  # MUST before SHOULD, each in profile order
     undecided: list[Item]  # outcome error: the harness could not decide
     causes: list[CauseGroup]
+
+    @property
+    def untested(self) -> int:
+        return sum(len(p.untested) for p in self.profiles)
 
     @property
     def totals(self) -> dict[Outcome, int]:
@@ -94,7 +100,8 @@ def limits_of(record: RunRecord) -> list[Limit]:
                 "the live API were not tested, and the run is never certified",
             )
         )
-    if not run.complete:
+    document_only = run.mode == RunMode.DOCUMENT_ONLY and run.incomplete_reason.startswith(DOCUMENT_ONLY_REASON)
+    if not run.complete and not document_only:  # a document-only run's own incompleteness has its banner above
         limits.append(Limit("incomplete", "INCOMPLETE run", run.incomplete_reason or "the run did not finish"))
     if record.fuzzing.stop_reason == "max_time" or "--max-time" in run.incomplete_reason:
         limits.append(
@@ -137,7 +144,7 @@ def outline(record: RunRecord) -> Outline:
         passed, not_applicable, untested = [], [], []
         for result in profile.requirements:
             item = Item(result, profile, record.cause(result.cause) if result.cause else None)
-            counts[result.outcome] += 1
+            counts[result.outcome] += not result.needs_live_api  # those are counted as untested
             if item.cause is not None:
                 grouped.setdefault(item.cause.id, []).append(item)
             if result.needs_live_api:
