@@ -91,16 +91,11 @@ def limits_of(record: RunRecord) -> list[Limit]:
     """What keeps this run from speaking for the whole API, most limiting first."""
     limits = []
     run = record.run
-    if run.mode == RunMode.DOCUMENT_ONLY:
-        limits.append(
-            Limit(
-                "document-only",
-                "DOCUMENT-ONLY run",
-                "only the OpenAPI document was examined: nothing was sent to an API, the requirements that need "
-                "the live API were not tested, and the run is never certified",
-            )
-        )
     document_only = run.mode == RunMode.DOCUMENT_ONLY and run.incomplete_reason.startswith(DOCUMENT_ONLY_REASON)
+    if run.mode == RunMode.DOCUMENT_ONLY:
+        why = run.incomplete_reason if document_only else DOCUMENT_ONLY_REASON
+        detail = f"{why}; nothing was sent to an API, and such a run is never certified"
+        limits.append(Limit("document-only", "DOCUMENT-ONLY run", detail))
     if not run.complete and not document_only:  # a document-only run's own incompleteness has its banner above
         limits.append(Limit("incomplete", "INCOMPLETE run", run.incomplete_reason or "the run did not finish"))
     if record.fuzzing.stop_reason == "max_time" or "--max-time" in run.incomplete_reason:
