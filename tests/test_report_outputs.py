@@ -15,8 +15,10 @@ import xmlschema
 
 from conformance.catalogue import Level, Source, all_requirements
 from conformance.declaration import DECLARATION_EXAMPLE
-from conformance.record import Outcome, RequirementResult
+from conformance.record import Outcome, RequirementResult, RunRecord
 from conformance.render.evidence import evidence_view
+from conformance.render.reports import report_html
+from conformance.render.summary import summary_lines
 from tests.conftest import DEFECT_PROFILE, CliRun
 
 JUNIT_XSD = Path(__file__).parent / "data" / "jenkins-junit.xsd"
@@ -196,3 +198,20 @@ def test_every_requirement_has_a_fix_written_once_in_its_profile() -> None:
     fixes = {rid: r.fix for rid, r in all_requirements().items()}
     assert all(len(fix) >= 20 for fix in fixes.values()), fixes
     assert len(set(fixes.values())) == len(fixes)  # specific to each requirement, not one boilerplate line
+
+
+def test_every_limit_of_a_run_is_a_banner_and_leads_the_summary(defect_run: CliRun) -> None:
+    """--insecure, an incomplete run and --max-time reached, as the record of a real run would say them."""
+    data = defect_run.results
+    data["run"].update(complete=False, max_time=30, incomplete_reason="the run reached its time limit (--max-time 30)")
+    data["fuzzing"]["stop_reason"] = "max_time"
+    data["target"]["tls_verification"] = "off (--insecure)"
+    record = RunRecord.from_json(data)
+    page = report_html(record)
+    banners = re.findall(r'data-limit="([a-z-]+)"', page[: page.index('<section id="summary">')])
+    assert banners == ["incomplete", "max-time", "insecure"]
+    assert "the run reached its time limit (--max-time 30)" in page
+    first = summary_lines(record, Path("report.html"))[0]
+    assert first.startswith("overall: ") and all(
+        words in first for words in ("[INCOMPLETE run]", "[--max-time 30 s reached]", "[INSECURE run (--insecure)]")
+    )
