@@ -18,6 +18,7 @@ import requests
 
 from conformance.catalogue import all_requirements
 from conformance.checks.export import csv_description_problems, problem_problems, success_schemas, undescribed
+from conformance.checks.kit.document import date_properties
 from conformance.checks.kit.exports import FormatError, decode, differences, fetch, parse, parse_csv
 from conformance.checks.kit.outcomes import Undecided
 from conformance.checks.kit.pagination import link_with_rel, parse_link_header
@@ -119,6 +120,13 @@ def test_ndjson_splits_on_newlines_only() -> None:
     parsed = parse("ndjson", body.encode(), "application/x-ndjson")
     assert [r["id"] for r in parsed.records] == [1, 2]
     assert parsed.records[0]["title"] == "a\u2028b\x85c"
+
+
+def test_an_empty_page_under_the_apis_own_name_holds_no_records() -> None:
+    empty = parse("json", b'{"cases": [], "pagination": {"page": 1, "next": ""}}', "application/json")
+    assert empty.records == []
+    with pytest.raises(FormatError, match="holds no array of records"):
+        parse("json", b'{"cases": [], "notes": [], "next": null}', "application/json")  # which one? undecided
 
 
 def test_json_export_in_a_wrapper_and_geojson() -> None:
@@ -407,6 +415,18 @@ def test_records_carry_only_what_the_client_chooses() -> None:
     assert set(minimal) == {"code", "title"}
 
 
+def test_a_described_reference_to_an_enum_is_sampled_from_the_enum() -> None:
+    """OpenAPI 3.0 ignores siblings of $ref, so generators wrap a described $ref in allOf (drf-spectacular)."""
+    document = register_document(
+        {"category": {"allOf": [{"$ref": "#/components/schemas/CategoryEnum"}], "description": "Kind of noise."}},
+        ["category"],
+    )
+    document["components"] = {"schemas": {"CategoryEnum": {"type": "string", "enum": ["alarm", "vehicle"]}}}
+    api = SimpleNamespace(operations=operations_by_id(document))
+    _, body = sample_input(document, api, read_declaration(document).collections[0], "m")
+    assert body == {"category": "alarm"}
+
+
 def test_a_pattern_no_string_can_meet_is_undecided_with_the_property() -> None:
     document = register_document({"code": {"type": "string", "pattern": "^[0-9]$", "minLength": 3}}, ["code"])
     api = SimpleNamespace(operations=operations_by_id(document))
@@ -429,6 +449,14 @@ def test_a_rejection_names_the_properties_the_server_objects_to() -> None:
     assert rejection(plain, {"title": "t"}, {"title", "postcode"}) == (
         "HTTP 400: postcode is required; it names postcode (not sent)"
     )
+
+
+def test_a_rejection_names_the_properties_of_errors_given_by_field() -> None:
+    """Problem details whose `errors` member maps each field to its messages (DRF, marshmallow)."""
+    body = {"title": "Bad Request", "status": 400, "errors": {"category": ['"{}" is not a valid choice.']}}
+    refused = response(400, "application/problem+json", json.dumps(body).encode())
+    said = rejection(refused, {"title": "t", "category": {}}, {"title", "category"})
+    assert said.endswith("it names category (sent {})")
 
 
 def test_differences_compare_exact_text_and_date_instants() -> None:
@@ -559,3 +587,20 @@ def test_a_csv_with_no_rows_leaves_its_cells_unchecked() -> None:
         problems, unchecked = csv_description_problems(api, fetch(api, collection, "text/csv"), "csv", evidence)
     assert problems == [] and unchecked == ["csv: the CSV holds no rows, not even the record just created"]
     assert evidence[-1]["rows"] == 0 and evidence[-1]["request"] == "GET /v1/cases/export"
+
+
+def test_nullable_dates_in_openapi_31s_own_dialect_are_dates() -> None:
+    """FastAPI writes `updated_at: datetime | None` as anyOf with the null type; it is still a date-time, whose
+    values EXP-11 checks, PORT-02 compares as instants and PORT-06 finds as the last-modified field."""
+    document = {"components": {"schemas": {"Day": {"type": "string", "format": "date"}}}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "updated_at": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}], "title": "U"},
+            "due": {"oneOf": [{"$ref": "#/components/schemas/Day"}, {"type": "null"}]},
+            "typed": {"type": ["string", "null"], "format": "date-time"},
+            "mixed": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "integer"}]},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        },
+    }
+    assert date_properties(document, schema) == {"updated_at": "date-time", "due": "date", "typed": "date-time"}

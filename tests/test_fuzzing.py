@@ -245,6 +245,61 @@ def test_undeclared_methods_are_not_valid_requests(tmp_path: Path) -> None:
         assert re.match(rf"curl -X {method} ", finding["curl"]), finding
 
 
+ROUTED_DOCUMENT = document(
+    {
+        "/items/export": {"get": {"responses": OK_RESPONSE}},
+        "/items/{itemId}": {
+            "delete": {
+                "parameters": [{"name": "itemId", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                "responses": {"204": {"description": "deleted"}, "422": {"description": "not an item id"}},
+            }
+        },
+    }
+)
+
+
+def path_first_router(method: str, path: str, content_type: str, body: bytes) -> tuple[int, Any]:
+    """Routes by path, then method, as Starlette and FastAPI do: DELETE /items/export reaches the item route,
+    which rejects "export" as an id with 422; PUT /items/export is accepted (the defect still caught)."""
+    if method == "DELETE":
+        return (204, None) if path.rsplit("/", 1)[-1].isdigit() else (422, {"detail": "itemId is not an integer"})
+    return 200, {"ok": True}
+
+
+def test_an_undeclared_method_rejected_with_another_4xx_is_rejected(tmp_path: Path) -> None:
+    """EXP-07 asks that an undeclared method be rejected with a 4xx; 405 is one way, a router's 422 another."""
+    with serve_api(("GET", "DELETE", "PUT"), path_first_router) as api:
+        result = run_cli(
+            [*api.spec_args(ROUTED_DOCUMENT, tmp_path), "--seed", "3", "--max-examples", "3"], tmp_path / "o"
+        )
+        sent = {(s.method, s.path) for s in api.seen}
+    assert ("DELETE", "/items/export") in sent, sent
+    unsupported = {f["operation"] for f in result.results["fuzzing"]["findings"] if f["check"] == "unsupported_method"}
+    assert "DELETE /items/export" not in unsupported, unsupported
+    assert "PUT /items/export" in unsupported, "a 200 to an undeclared method is still accepted, not rejected"
+
+
+def refuses_empty_bodies(method: str, path: str, content_type: str, body: bytes) -> tuple[int, Any]:
+    """A required body: no content at all is refused (400), as Connexion does; any record lines are taken."""
+    if not body:
+        return 400, {"title": "RequestBody is required"}
+    lines = body.decode("utf-8", "replace").splitlines()
+    return (200, {"ok": True}) if all(line.startswith("{") for line in lines) else (400, {"title": "not NDJSON"})
+
+
+def test_an_empty_array_for_a_required_ndjson_body_is_no_valid_request(tmp_path: Path) -> None:
+    """An NDJSON body of no records is no content on the wire, which `required: true` forbids: refusing it is
+    no EXP-08 finding."""
+    doc = document({"/import": post_taking("application/x-ndjson", {"type": "array", "items": RECORD})})
+    with serve_api(("POST",), refuses_empty_bodies) as api:
+        result = run_cli([*api.spec_args(doc, tmp_path), "--seed", "5", "--max-examples", "5"], tmp_path / "o")
+        bodies = [s.body for s in api.seen if s.method == "POST"]
+    assert b"" in bodies and any(b.startswith(b"{") for b in bodies), bodies[:5]
+    accepted = [f for f in result.results["fuzzing"]["findings"] if f["check"] == "positive_data_acceptance"]
+    assert not accepted, accepted
+    assert result.outcomes()["EXP-08"] == "pass", reasons(result)["EXP-08"]
+
+
 # --- 2. scopes: unit rules on a report ------------------------------------------------------------
 
 

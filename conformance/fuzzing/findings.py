@@ -1,7 +1,8 @@
 """Which requirement a Schemathesis failure violates, and the finding it makes (labelled as it was sent).
 
 A request with a method the document does not declare is not a valid request (a 501 to it is what RFC 9110
-asks), and a server error on a request that reached the server malformed is NET-10's, not EXP-03's.
+asks, and any other 4xx rejects it as EXP-07 asks), and a server error on a request that reached the server
+malformed is NET-10's, not EXP-03's.
 """
 
 from typing import Any
@@ -10,6 +11,7 @@ from schemathesis.generation.meta import CoverageScenario, coverage_scenario
 
 from conformance.fuzzing.location_check import CHECK_NAME as LOCATION_CHECK
 from conformance.fuzzing.malformed import reached_server_malformed
+from conformance.operations import resolve
 from conformance.record import Finding
 
 # Every check Schemathesis runs, and the requirement its failures violate. A test keeps this complete.
@@ -69,12 +71,16 @@ def finding_of(check: Any, case: Any, response: Any | None, declared_methods: se
         recognised = str(case.method).upper() in declared_methods
         if status == NOT_IMPLEMENTED and (check.name == "not_a_server_error" or not recognised):
             return None
+        if check.name == "unsupported_method" and _rejected_otherwise(failure, status):
+            return None
         if check.name == "not_a_server_error":
             requirement = MALFORMED_INPUT_REQUIREMENT
     elif check.name == "not_a_server_error" and (
         reached_server_malformed(case, response) or coverage_scenario(case) in MALFORMED_CONTENT_TYPES
     ):
         requirement = MALFORMED_INPUT_REQUIREMENT
+    if check.name == "positive_data_acceptance" and _required_body_sent_empty(case, response):
+        return None
     if check.name == "missing_required_header" and getattr(failure, "header_name", "").lower() in _auth_headers(case):
         requirement = AUTH_REQUIREMENT
     return Finding(
@@ -100,6 +106,29 @@ def server_error_body(response: Any | None) -> str:
     except (LookupError, ValueError):  # a codec name the server made up
         text = content.decode("utf-8", errors="replace")
     return text[:RESPONSE_BODY_LIMIT]
+
+
+def _rejected_otherwise(failure: Any, status: int | None) -> bool:
+    """An undeclared method refused with a 4xx other than 405: EXP-07 asks for a 4xx, not for 405 itself.
+
+    A router that matches paths before methods sends DELETE /reports/export to DELETE /reports/{id}, and
+    rejects "export" as an id (422); that is a rejection. A 405 without its Allow header stays a finding.
+    """
+    return getattr(failure, "failure_reason", None) == "wrong_status" and status is not None and 400 <= status < 500
+
+
+def _required_body_sent_empty(case: Any, response: Any | None) -> bool:
+    """A valid value of a required body that serialises to nothing (an empty NDJSON array, an empty string).
+
+    On the wire that is a request without content (RFC 9112 section 6.3), which is what `required: true`
+    forbids, so a server that refuses it has refused an invalid request, not a valid one.
+    """
+    sent = getattr(getattr(response, "request", None), "body", None)
+    if sent not in (None, b"", ""):
+        return False
+    document = case.operation.schema.raw_schema
+    body = resolve(document, case.operation.definition.raw.get("requestBody") or {})
+    return isinstance(body, dict) and body.get("required") is True
 
 
 def _auth_headers(case: Any) -> set[str]:

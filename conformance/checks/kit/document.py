@@ -52,10 +52,30 @@ def parameters(document: dict[str, Any], api: ApiClient, operation_id: str) -> l
     return list(merged.values())
 
 
+DATE_FORMATS = ("date", "date-time")
+
+
 def date_properties(document: dict[str, Any], schema: Any) -> dict[str, str]:
     """Top-level property name -> 'date' or 'date-time' for the record schema's date properties."""
     found = {}
     for name, prop in schema_properties(document, schema).items():
-        if isinstance(prop, dict) and prop.get("format") in ("date", "date-time"):
-            found[name] = prop["format"]
+        fmt = date_format(document, prop)
+        if fmt is not None:
+            found[name] = fmt
     return found
+
+
+def date_format(document: dict[str, Any], prop: Any) -> str | None:
+    """A property's date format, also where OpenAPI 3.1 makes it nullable as `anyOf: [{...}, {type: null}]`
+    (FastAPI, Pydantic): every member that is not the null type names the same format."""
+    if not isinstance(prop, dict):
+        return None
+    if prop.get("format") in DATE_FORMATS:
+        return str(prop["format"])
+    for key in ("anyOf", "oneOf"):
+        members = [resolve(document, member) for member in prop.get(key) or []]
+        typed = [m for m in members if not (isinstance(m, dict) and m.get("type") == "null")]
+        formats = {m.get("format") if isinstance(m, dict) else None for m in typed}
+        if typed and len(formats) == 1 and formats <= set(DATE_FORMATS):
+            return str(formats.pop())
+    return None

@@ -97,7 +97,10 @@ def _records_key(data: dict[str, Any]) -> str | None:
     for key, value in data.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             return key
-    return None
+    # An empty page under a name of the API's own ({"cases": [], "pagination": {...}}, as APIFlask writes it):
+    # the one array in the object is where the records would be.
+    arrays = [key for key, value in data.items() if isinstance(value, list)]
+    return arrays[0] if len(arrays) == 1 and not data[arrays[0]] else None
 
 
 def _parse_geojson(data: Any, id_field: str) -> Parsed:

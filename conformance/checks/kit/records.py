@@ -58,6 +58,15 @@ def sample_value(document: dict[str, Any], schema: Any, text: str, full: bool, w
         if schema.get(key):
             return sample_value(document, schema[key][0], text, full, where)
     kind = schema.get("type")
+    if kind is None and schema.get("allOf") and not schema.get("properties"):
+        # `allOf: [{$ref: ...}]` beside a description: OpenAPI 3.0's way to describe a $ref (drf-spectacular,
+        # NSwag); the value must meet every part, so a part that is not an object is sampled merged.
+        parts = [resolve(document, part) for part in schema["allOf"]]
+        if all(isinstance(part, dict) and not part.get("properties") for part in parts):
+            merged = {k: v for k, v in schema.items() if k != "allOf"}
+            for part in parts:
+                merged.update(part)
+            return sample_value(document, merged, text, full, where)
     if isinstance(kind, list):
         kind = next((k for k in kind if k != "null"), "string")
     if kind is None and (schema.get("properties") or schema.get("allOf")):
@@ -199,6 +208,8 @@ def rejection(response: requests.Response, sent: dict[str, Any], known: set[str]
         for key in ("errors", "invalid-params", "invalid_params", "violations", "details"):
             if isinstance(body.get(key), list):
                 said.extend(json.dumps(item, ensure_ascii=False)[:200] for item in body[key][:5])
+            elif isinstance(body.get(key), dict):  # by field, as Django REST framework and marshmallow give them
+                said.extend(json.dumps({k: v}, ensure_ascii=False)[:200] for k, v in list(body[key].items())[:5])
     words = "; ".join(said) or response.text.strip()[:300] or "no explanation in the body"
     named = [n for n in sorted(known | set(sent)) if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", words)]
     blamed = [f"{n} (sent {ascii(sent[n])[:80]})" if n in sent else f"{n} (not sent)" for n in named]
