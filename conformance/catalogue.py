@@ -30,6 +30,7 @@ class Requirement:
     level: Level
     statement: str
     rationale: str
+    fix: str  # how a supplier fixes a failure, said once here and shown by every report
     source: Source
     needs: tuple[str, ...]
     profile: str
@@ -52,6 +53,7 @@ def _parse(raw: dict) -> Profile:
             level=Level(r["level"]),
             statement=r["statement"],
             rationale=r["rationale"],
+            fix=r["fix"],
             source=Source(**r["source"]),
             needs=tuple(r["needs"]),
             profile=raw["id"],

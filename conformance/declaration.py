@@ -13,8 +13,7 @@ import jsonschema
 from conformance.operations import operations_by_id
 from conformance.schemas_loader import validate
 
-DECLARATION_HELP = """add a top-level `x-conformance` extension to the OpenAPI document, for example:
-x-conformance:
+DECLARATION_EXAMPLE = """x-conformance:
   contact: conformance@supplier.example
   health: getHealth            # operationId of a GET health endpoint
   collections:
@@ -27,8 +26,12 @@ x-conformance:
       export: exportCases      # GET of the whole collection in open formats
       import: importCases      # optional: accepts what export produced
       id-field: id             # default: id
-      modified-field: updatedAt  # optional: the last-modified date-time property (default: found by name)
-(schema: conformance/schemas/x-conformance.schema.json)"""
+      modified-field: updatedAt  # optional: the last-modified date-time property (default: found by name)"""
+DECLARATION_SCHEMA = "schema: conformance/schemas/x-conformance.schema.json"
+DECLARATION_HELP = (
+    f"add a top-level `x-conformance` extension to the OpenAPI document, for example:\n"
+    f"{DECLARATION_EXAMPLE}\n({DECLARATION_SCHEMA})"
+)
 
 OPERATION_ROLES = ("create", "read", "list", "update", "delete", "export", "import")
 
@@ -57,21 +60,29 @@ class Declaration:
 
 
 class DeclarationError(Exception):
-    """The declaration is missing or malformed; the message says what to fix."""
+    """The declaration is missing or malformed; the message says what to fix.
+
+    `problem` is what is wrong without the example (which reports show once), `missing` whether there is none.
+    """
+
+    def __init__(self, message: str, problem: str = "", missing: bool = False) -> None:
+        super().__init__(message)
+        self.problem = problem or message
+        self.missing = missing
 
 
 def read_declaration(document: dict[str, Any]) -> Declaration:
     """Parse and check the declaration, including that every operationId it names exists."""
     raw = document.get("x-conformance")
     if raw is None:
-        raise DeclarationError(f"the document has no supplier declaration; {DECLARATION_HELP}")
+        missing = "the document has no supplier declaration"
+        raise DeclarationError(f"{missing}; {DECLARATION_HELP}", missing, missing=True)
     try:
         validate(raw, "x-conformance")
     except jsonschema.ValidationError as exc:
         where = "x-conformance" + "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in exc.absolute_path)
-        raise DeclarationError(
-            f"the supplier declaration is malformed at {where}: {exc.message}; {DECLARATION_HELP}"
-        ) from None
+        problem = f"the supplier declaration is malformed at {where}: {exc.message}"
+        raise DeclarationError(f"{problem}; {DECLARATION_HELP}", problem) from None
     known = operations_by_id(document)
     collections = []
     for item in raw["collections"]:

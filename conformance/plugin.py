@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from conformance import checks
+from conformance.causes import read_only_run
 from conformance.checks.kit.declared import DeclaredCollections, open_declared, read_declared
 from conformance.checks.kit.outcomes import (
     NOT_APPLICABLE_PREFIX,
@@ -27,6 +28,7 @@ from conformance.errors import UsageError
 from conformance.fuzzing.report import FuzzReport
 from conformance.progress import PlainLines, Progress
 from conformance.record import Outcome
+from conformance.render.summary import summary_lines
 from conformance.run.execution import stop_on_sigterm
 from conformance.run.options import ALL_OPTIONS
 from conformance.run.session import CheckOutcome, RunSession
@@ -193,20 +195,19 @@ class OutcomeReporter:
         record = self.session.record
         if record is None:
             return
-        for profile in record.profiles:
-            terminalreporter.write_line(f"{profile.id} {profile.version}: {profile.verdict}")
-        terminalreporter.write_line(f"seed: {self.session.seed}")
-        terminalreporter.write_line(f"report: {self.session.out_dir / 'report.html'}")
+        for line in summary_lines(record, self.session.out_dir / "report.html"):
+            terminalreporter.write_line(line)
 
 
 def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list) -> CheckOutcome | None:
     """A pytest report phase as a requirement outcome; None when the phase says nothing new."""
     if report.when == "teardown" and not report.failed:
         return None
+    cause = getattr(call.excinfo.value, "cause", None) if call.excinfo else None  # a shared cause, said once
     if report.skipped:
         reason = str(call.excinfo.value.msg) if call.excinfo else "skipped"
         if reason.startswith(NOT_APPLICABLE_PREFIX):
-            return CheckOutcome(Outcome.NOT_APPLICABLE, reason[len(NOT_APPLICABLE_PREFIX) :], evidence)
+            return CheckOutcome(Outcome.NOT_APPLICABLE, reason[len(NOT_APPLICABLE_PREFIX) :], evidence, cause)
         return CheckOutcome(Outcome.ERROR, f"the check was skipped: {reason}", evidence)
     if report.passed:
         if report.when != "call":
@@ -217,9 +218,9 @@ def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list)
     exc = call.excinfo.value if call.excinfo else None
     message = str(exc).split("\nassert ")[0].strip() if exc else "failed"
     if isinstance(exc, RequirementNotMet) or (report.when == "call" and isinstance(exc, AssertionError)):
-        return CheckOutcome(Outcome.FAIL, message, evidence)
+        return CheckOutcome(Outcome.FAIL, message, evidence, cause)
     if isinstance(exc, ReadOnlyRefusal):
-        return CheckOutcome(Outcome.NOT_APPLICABLE, f"read-only run: this check {message}", evidence)
+        return CheckOutcome(Outcome.NOT_APPLICABLE, f"read-only run: this check {message}", evidence, read_only_run())
     if isinstance(exc, Undecided | NeedsLiveApi | UsageError | TimeBudgetExhausted):
         return CheckOutcome(Outcome.ERROR, message, evidence)
     if exc is not None and timed_out(exc):

@@ -54,6 +54,7 @@ def profile_as_dict(profile: Profile) -> dict[str, Any]:
                 "level": r.level.value,
                 "statement": r.statement,
                 "rationale": r.rationale,
+                "fix": r.fix,
                 "source": {"document": r.source.document, "clause": r.source.clause, "url": r.source.url},
                 "needs": list(r.needs),
                 "check": checks.get(r.id, ""),
@@ -85,6 +86,7 @@ def render_text(profile: Profile) -> str:
     for r in profile.requirements:
         lines.extend(textwrap.wrap(f"{r.id} {r.level.value}  {r.statement}", 100, subsequent_indent=" " * 4))
         lines.extend(_wrap("why:", r.rationale))
+        lines.extend(_wrap("fix:", r.fix))
         lines.extend(_wrap("source:", f"{r.source.document}, {r.source.clause} <{r.source.url}>"))
         lines.extend(_wrap("needs:", needs_text(r)))
         lines.extend(_wrap("check:", checks.get(r.id, "none")))
@@ -126,6 +128,7 @@ def render_markdown(profile: Profile) -> str:
                 f"**{r.level.value}**: {r.statement}",
                 "",
                 f"- Why: {r.rationale}",
+                f"- How to fix a failure: {r.fix}",
                 f"- Source: [{r.source.document}, {r.source.clause}]({r.source.url})",
                 f"- Needs: {', '.join(f'`{n}`' for n in r.needs) if r.needs else needs_text(r)}",
                 f"- Check: `{checks.get(r.id, 'none')}`",

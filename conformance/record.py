@@ -15,7 +15,9 @@ from conformance.catalogue import Level, Requirement, Source
 
 # 1.1: target.spec_sha256 and spec_format are null for a document not read; 1.2: run.mode.
 # 1.3: run.max_rps_basis says why the rate limit is what it is; fuzzing.stateful, how far that phase went.
-SCHEMA_VERSION = "1.3"
+# 1.4: a requirement carries its `fix` hint and may name a shared `cause`; the record lists its `causes`; a
+#      finding of a server error keeps the start of the response body
+SCHEMA_VERSION = "1.4"
 OMIT_WHEN_EMPTY = {"omit_when_empty": True}  # field metadata: leave the key out of the JSON when None or ""
 
 
@@ -55,6 +57,20 @@ class TlsVerification(StrEnum):
 
 
 @dataclass(frozen=True)
+class SharedCause:
+    """One missing thing that decides many requirements (no declaration, no TLS): said once, with the way out.
+
+    Requirements it decides name it by `id`; `snippet` is what to add, in `snippet_language` (yaml, json, shell).
+    """
+
+    id: str
+    title: str
+    explanation: str
+    snippet: str = ""
+    snippet_language: str = ""
+
+
+@dataclass(frozen=True)
 class RequirementResult:
     """How one requirement ended, why, and the evidence for it."""
 
@@ -65,10 +81,17 @@ class RequirementResult:
     outcome: Outcome
     reason: str = ""
     evidence: tuple[dict[str, Any], ...] = ()
+    fix: str = dataclasses.field(default="", metadata=OMIT_WHEN_EMPTY)  # the profile's hint for a failure
+    cause: str = dataclasses.field(default="", metadata=OMIT_WHEN_EMPTY)  # the id of a SharedCause in the record
 
     @classmethod
     def of(
-        cls, requirement: Requirement, outcome: Outcome, reason: str, evidence: list[dict[str, Any]]
+        cls,
+        requirement: Requirement,
+        outcome: Outcome,
+        reason: str,
+        evidence: list[dict[str, Any]],
+        cause: SharedCause | None = None,
     ) -> "RequirementResult":
         return cls(
             requirement.id,
@@ -78,6 +101,8 @@ class RequirementResult:
             outcome,
             reason,
             tuple(evidence),
+            requirement.fix,
+            cause.id if cause is not None else "",
         )
 
     @property
@@ -172,6 +197,7 @@ class Finding:
     status_code: int | None
     occurrences: int
     curl: str
+    response_body: str = dataclasses.field(default="", metadata=OMIT_WHEN_EMPTY)  # of a server error, capped
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -213,11 +239,16 @@ class RunRecord:
     fuzzing: FuzzingSummary
     verdict: Verdict
     container: ContainerInfo | None = dataclasses.field(default=None, metadata=OMIT_WHEN_EMPTY)
+    causes: tuple[SharedCause, ...] = ()  # each named by the requirements it decides
     schema_version: str = SCHEMA_VERSION
 
     def requirements(self) -> list[RequirementResult]:
         """Every requirement of every profile, in report order."""
         return [r for p in self.profiles for r in p.requirements]
+
+    def cause(self, cause_id: str) -> SharedCause | None:
+        """The shared cause a requirement names, if any."""
+        return next((c for c in self.causes if c.id == cause_id), None)
 
     def to_json(self) -> dict[str, Any]:
         """The record as results.json holds it (schema: schemas/results.schema.json)."""

@@ -122,3 +122,32 @@ def planning_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Cl
 def conformant() -> Iterator[RunningSupplier]:
     with serve("conformant") as supplier:
         yield supplier
+
+
+DEFECT_VARIANT = "server-error"  # fails EXP-03 with a 500 whose body the report shows
+DEFECT_PROFILE = "open-standard-export"
+
+
+@pytest.fixture(scope="session")
+def defect_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """The reference supplier's server-error variant, once per session (the report tests and the browser read it)."""
+    with serve(DEFECT_VARIANT) as supplier:
+        args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", "5"]
+        args += ["--profile", DEFECT_PROFILE]
+        return run_cli(args, tmp_path_factory.mktemp("defect-run"))
+
+
+@pytest.fixture(scope="session")
+def undeclared_read_only_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
+    """Every profile, --read-only, against a copy of the reference document without its `x-conformance`
+    declaration: two shared causes (no declaration, read-only), each deciding many requirements."""
+    import requests
+
+    folder = tmp_path_factory.mktemp("undeclared-run")
+    with serve("conformant") as supplier:
+        document = requests.get(supplier.spec_url, verify=supplier.ca_bundle or True, timeout=10).json()
+        del document["x-conformance"]
+        path = folder / "openapi.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        args = file_spec_args(supplier, path, "--read-only", "--seed", str(SEED), "--max-examples", "5")
+        return run_cli(args, folder / "out")

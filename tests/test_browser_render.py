@@ -128,3 +128,58 @@ def test_report_renders_offline_with_api_and_verdicts(certified: Certified, brow
     assert results["target"]["api_title"] in rendered.text
     for profile in results["profiles"]:
         assert profile["verdict"] in rendered.profile_text[profile["id"]].lower()
+
+
+PHONE_WIDTH_PX = 390
+DESKTOP_WIDTH_PX = 1280
+
+
+def layout(browser: Any, html: Path, width: int) -> dict[str, Any]:
+    """How the report lays out at `width`: overflow, where each table-of-contents link points, section order."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(html.resolve().as_uri(), wait_until="load")
+    facts = page.evaluate(
+        """() => {
+            const top = (el) => el ? el.getBoundingClientRect().top + window.scrollY : null;
+            const links = [...document.querySelectorAll('nav.toc a[href^="#"]')].map(a => a.getAttribute('href'));
+            const failures = [...document.querySelectorAll('#failures article.card')];
+            return {
+                overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+                links: links,
+                unresolved: links.filter(h => !document.getElementById(decodeURIComponent(h.slice(1)))),
+                failures: failures.map(a => a.id),
+                lastFailure: failures.length ? top(failures[failures.length - 1]) : null,
+                firstPass: top(document.querySelector('details.passed')),
+                summary: top(document.getElementById('summary')),
+            };
+        }"""
+    )
+    context.close()
+    return facts
+
+
+@pytest.mark.parametrize("width", [PHONE_WIDTH_PX, DESKTOP_WIDTH_PX])
+def test_report_fits_phone_and_desktop_with_working_contents(
+    width: int, browser: Any, defect_run: Any, undeclared_read_only_run: Any, certified: Certified
+) -> None:
+    for html in (
+        defect_run.out / "report.html",
+        undeclared_read_only_run.out / "report.html",
+        certified.out / "report.html",
+    ):
+        facts = layout(browser, html, width)
+        assert facts["overflow"] <= 0, f"{html} is {facts['overflow']}px wider than a {width}px screen"
+        assert facts["links"] and facts["unresolved"] == [], facts
+        assert facts["summary"] < facts["firstPass"]
+        if facts["failures"]:
+            assert facts["lastFailure"] < facts["firstPass"], "a passing requirement shows before a failure"
+            assert {f"#{rid}" for rid in facts["failures"]} <= set(facts["links"])
+
+
+def test_defect_report_renders_offline_and_prints(browser: Any, defect_run: Any, tmp_path: Path) -> None:
+    rendered = render(browser, defect_run.out / "report.html", tmp_path / "defect.png", ["open-standard-export"])
+    assert_clean(rendered)
+    assert "not-conformant" in rendered.profile_text["open-standard-export"]
+    heading = rendered.text.index("Failures (1)\n")  # the section, not its line in the contents
+    assert heading < rendered.text.index("EXP-03", heading) < rendered.text.index("\nProfiles\n", heading)

@@ -104,7 +104,7 @@ def test_a_conformant_document_passes_what_it_decides_and_nothing_is_sent(
     assert result.code == ExitCode.CONFORMANT, result.stdout + result.stderr
     assert listener.connections == 0  # not a TLS check, not a probe, not a fuzzed request
     results = result.results
-    assert results["schema_version"] == "1.3" and results["run"]["mode"] == "document-only"
+    assert results["schema_version"] == "1.4" and results["run"]["mode"] == "document-only"
     assert results["verdict"] == "incomplete" and not results["run"]["complete"]
     found = requirements(results)
     for rid, requirement in found.items():

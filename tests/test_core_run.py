@@ -6,12 +6,14 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import xmlschema
 
 from conformance.catalogue import Level, all_requirements
 from conformance.demo import VARIANTS, serve
 from conformance.fuzzing.findings import CHECK_REQUIREMENTS
 from conformance.schemas_loader import load_schema
 from tests.conftest import SEED, CliRun, run_cli, supplier_args
+from tests.test_report_outputs import JUNIT_XSD
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +51,15 @@ def test_junit_xml_has_one_testcase_per_requirement(conformant_run: CliRun) -> N
     for suite in root.findall("testsuite"):
         assert int(suite.get("tests")) == len(suite.findall("testcase"))
         assert int(suite.get("failures")) == len(suite.findall("testcase/failure")) == 0
+
+
+def test_conformant_outputs_say_so_first_with_nothing_to_fix(conformant_run: CliRun) -> None:
+    xmlschema.XMLSchema(str(JUNIT_XSD)).validate(str(conformant_run.out / "junit.xml"))
+    lines = conformant_run.stdout.strip().splitlines()
+    assert lines[0] == "overall: conformant" and lines[-1] == f"report: {conformant_run.out / 'report.html'}"
+    assert not any(line.startswith(("failures", "not decided", "shared cause")) for line in lines)
+    html = (conformant_run.out / "report.html").read_text("utf-8")
+    assert "<p>No requirement failed.</p>" in html and 'class="banner' not in html and "<article" not in html
 
 
 def test_report_html_is_self_contained(conformant_run: CliRun) -> None:

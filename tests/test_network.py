@@ -293,6 +293,12 @@ def test_api_served_over_plain_http_fails_the_tls_requirements(tmp_path: Path) -
     assert outcomes["NET-05"] == "not-applicable"
     reasons = {r["id"]: r["reason"] for p in result.results["profiles"] for r in p["requirements"]}
     assert "plain HTTP" in reasons["NET-02"]
+    (cause,) = result.results["causes"]  # one missing thing, said once: every TLS requirement points to it
+    assert cause["id"] == "no-tls" and "https://" in cause["snippet"]
+    causes = {r["id"]: r.get("cause") for p in result.results["profiles"] for r in p["requirements"]}
+    assert {rid for rid, c in causes.items() if c} == {"NET-02", "NET-03", "NET-04", "NET-05"}
+    page = (result.out / "report.html").read_text("utf-8")
+    assert page.count('<div class="cause" id="cause-no-tls">') == 1 and page.count('href="#cause-no-tls"') >= 4
 
 
 # --- --insecure and the wrong-host certificate ------------------------------------------------------

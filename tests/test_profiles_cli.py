@@ -55,7 +55,7 @@ def test_show_json_is_the_profile_as_data() -> None:
     assert (data["id"], data["version"], data["requires"]) == (profile.id, profile.version, list(profile.requires))
     assert [r["id"] for r in data["requirements"]] == [r.id for r in profile.requirements]
     first = data["requirements"][0]
-    assert set(first) == {"id", "level", "statement", "rationale", "source", "needs", "check"}
+    assert set(first) == {"id", "level", "statement", "rationale", "fix", "source", "needs", "check"}
     assert first["source"]["url"].startswith("https://")
     assert all(r["check"].startswith("conformance/checks/") for r in data["requirements"])
 

@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.causes import no_tls
 from conformance.checks.kit.declared import DeclaredCollections, open_declared
 from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.fuzzed import assert_no_findings
 from conformance.checks.kit.isolation import Planted, as_peer, peer_views
-from conformance.checks.kit.outcomes import NeedsLiveApi, Undecided, listed, not_applicable
+from conformance.checks.kit.outcomes import NeedsLiveApi, RequirementNotMet, Undecided, listed, not_applicable
 from conformance.checks.kit.probes import (
     LEGACY_TLS,
     MODERN_TLS,
@@ -118,7 +119,10 @@ def sampled(api: ApiClient) -> list[tuple[str, requests.Response]]:
 def test_https_only(target: Target, api: ApiClient, evidence: list[dict[str, Any]]) -> None:
     endpoint = _endpoint(target)
     evidence.append({"base_url": target.base_url})
-    assert endpoint.https, f"the API is served over plain HTTP ({target.base_url}); serve it over HTTPS only"
+    if not endpoint.https:
+        raise RequirementNotMet(
+            f"the API is served over plain HTTP ({target.base_url}); serve it over HTTPS only", no_tls(target.base_url)
+        )
     health = _health(api)
     path = endpoint.path + (health.path if health else "/")
     probes = [probe_plain_http(url) for url in endpoint.plain_http_urls(path)]
@@ -133,7 +137,8 @@ def test_https_only(target: Target, api: ApiClient, evidence: list[dict[str, Any
 @pytest.mark.requirement("NET-03")
 def test_tls_versions(target: Target, evidence: list[dict[str, Any]]) -> None:
     endpoint = _endpoint(target)
-    assert endpoint.https, "the API is not served over TLS at all (see NET-02)"
+    if not endpoint.https:
+        raise RequirementNotMet("the API is not served over TLS at all (see NET-02)", no_tls(target.base_url))
     probes = {v: probe_tls_version(endpoint.host, endpoint.port, v) for v in (*MODERN_TLS, *LEGACY_TLS)}
     evidence.extend(p.as_evidence() for p in probes.values())
     accepted_legacy = [p.version for v, p in probes.items() if v in LEGACY_TLS and p.result == Probe.ACCEPTED]
@@ -151,7 +156,10 @@ def test_tls_versions(target: Target, evidence: list[dict[str, Any]]) -> None:
 @pytest.mark.requirement("NET-04")
 def test_certificate_valid_for_host(target: Target, evidence: list[dict[str, Any]]) -> None:
     endpoint = _endpoint(target)
-    assert endpoint.https, "the API is not served over HTTPS, so it has no certificate (see NET-02)"
+    if not endpoint.https:
+        raise RequirementNotMet(
+            "the API is not served over HTTPS, so it has no certificate (see NET-02)", no_tls(target.base_url)
+        )
     if target.insecure:
         raise Undecided(
             "certificate verification is off (--insecure), so the certificate cannot be judged; run again "
@@ -172,7 +180,7 @@ def test_certificate_valid_for_host(target: Target, evidence: list[dict[str, Any
 @pytest.mark.requirement("NET-05")
 def test_hsts(target: Target, sampled: list[tuple[str, requests.Response]], evidence: list[dict[str, Any]]) -> None:
     if not _endpoint(target).https:
-        not_applicable("the API sends no HTTPS responses, so HSTS does not apply (see NET-02)")
+        not_applicable("the API sends no HTTPS responses, so HSTS does not apply (see NET-02)", no_tls(target.base_url))
     missing = []
     for label, response in sampled:
         value = response.headers.get("Strict-Transport-Security")

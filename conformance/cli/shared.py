@@ -13,7 +13,7 @@ from conformance.cli.live import terminal_display
 from conformance.container import DEFAULT_READY_TIMEOUT, DEFAULT_SPEC_PATH, ContainerRequest
 from conformance.errors import UsageError
 from conformance.progress import Progress
-from conformance.record import Outcome
+from conformance.render.summary import summary_lines
 from conformance.run.execution import execute
 from conformance.run.options import ALL_OPTIONS, RUN_OPTIONS, TARGET_OPTIONS, Option
 from conformance.run.session import RunSession
@@ -142,21 +142,10 @@ def run_or_exit(settings: RunSettings) -> RunSession:
 
 
 def print_summary(session: RunSession) -> None:
-    """Per profile the verdict and its tally, each requirement that did not pass, the seed and the report."""
-    record = session.record
-    assert record is not None
-    for profile in record.profiles:
-        counts: dict[str, int] = {}
-        for requirement in profile.requirements:
-            counts[requirement.outcome] = counts.get(requirement.outcome, 0) + 1
-        tally = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-        click.echo(f"{profile.id} {profile.version}: {profile.verdict.upper()} ({tally})")
-        for requirement in profile.requirements:
-            if requirement.outcome != Outcome.PASS:
-                click.echo(f"  {requirement.id} {requirement.level} {requirement.outcome}: {requirement.reason[:160]}")
-    click.echo(f"overall: {record.verdict}")
-    click.echo(f"seed: {record.run.seed}  (rerun with --seed {record.run.seed} to reproduce)")
-    click.echo(f"report: {session.out_dir / 'report.html'}")
+    """The summary the report opens with (conformance.render.summary), ending with the report's path."""
+    assert session.record is not None
+    for line in summary_lines(session.record, session.out_dir / "report.html"):
+        click.echo(printable(line))
 
 
 def printable(text: str) -> str:

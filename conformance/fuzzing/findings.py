@@ -43,6 +43,7 @@ CREDENTIAL_HEADERS = {"authorization", "cookie", "proxy-authorization"}
 MALFORMED_CONTENT_TYPES = {CoverageScenario.MALFORMED_CONTENT_TYPE, CoverageScenario.UNSUPPORTED_CONTENT_TYPE}
 # RFC 9110 section 15.6.2: the answer of a server that does not recognise a method at all.
 NOT_IMPLEMENTED = 501
+RESPONSE_BODY_LIMIT = 2000  # of a server error's body kept with its finding
 
 
 def is_probe(case: Any) -> bool:
@@ -91,7 +92,20 @@ def finding_of(check: Any, case: Any, response: Any | None, declared_methods: se
         status_code=getattr(failure, "status_code", None),
         occurrences=1,
         curl=check.failure_info.code_sample,
+        response_body=server_error_body(response),
     )
+
+
+def server_error_body(response: Any | None) -> str:
+    """What a server error said (the first RESPONSE_BODY_LIMIT characters): often the fastest way to its cause."""
+    if response is None or not 500 <= response.status_code < 600:
+        return ""
+    content = bytes(response.content or b"")[: RESPONSE_BODY_LIMIT * 4]
+    try:
+        text = content.decode(response.encoding or "utf-8", errors="replace")
+    except (LookupError, ValueError):  # a codec name the server made up
+        text = content.decode("utf-8", errors="replace")
+    return text[:RESPONSE_BODY_LIMIT]
 
 
 def _rejected_otherwise(failure: Any, status: int | None) -> bool:

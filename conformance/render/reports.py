@@ -5,6 +5,7 @@ from pathlib import Path
 
 from conformance.record import RunRecord
 from conformance.render.junit import junit_xml
+from conformance.render.outline import outline
 from conformance.render.templates import templates
 from conformance.schemas_loader import validate
 
@@ -20,5 +21,5 @@ def write_reports(record: RunRecord, out_dir: Path) -> None:
 
 
 def report_html(record: RunRecord) -> str:
-    """The self-contained HTML report."""
-    return templates().get_template("report.html.j2").render(record=record)
+    """The self-contained HTML report: a pure function of the record (check-document renders one too)."""
+    return templates().get_template("report.html.j2").render(o=outline(record))

@@ -17,6 +17,7 @@ import schemathesis
 
 from conformance import __version__
 from conformance.catalogue import Profile, all_requirements, select_profiles
+from conformance.causes import certificate_refused
 from conformance.checks.kit.probes import Endpoint, check_certificate
 from conformance.container import RunningContainer, container_base_url
 from conformance.errors import UsageError
@@ -30,6 +31,7 @@ from conformance.record import (
     RunInfo,
     RunMode,
     RunRecord,
+    SharedCause,
     TargetInfo,
     TlsVerification,
 )
@@ -56,6 +58,7 @@ class CheckOutcome:
     outcome: Outcome
     reason: str
     evidence: list[dict[str, Any]]
+    cause: SharedCause | None = None  # one missing thing that decided this and other requirements
 
 
 @dataclass(eq=False)
@@ -257,12 +260,17 @@ class RunSession:
         incomplete_reason = self.incomplete_reason()
         complete = not incomplete_reason
         not_run = self.not_tested_reason()
+        refused = self.target.certificate_refused
+        not_run_cause = certificate_refused(refused) if refused else None
         results: dict[str, RequirementResult] = {}
+        causes: dict[str, SharedCause] = {}
         for profile in self.profiles:
             for requirement in profile.requirements:
-                got = self.outcomes.get(requirement.id) or CheckOutcome(Outcome.ERROR, not_run, [])
+                got = self.outcomes.get(requirement.id) or CheckOutcome(Outcome.ERROR, not_run, [], not_run_cause)
+                if got.cause is not None:
+                    causes.setdefault(got.cause.id, got.cause)
                 results[requirement.id] = RequirementResult.of(
-                    catalogue[requirement.id], got.outcome, got.reason, got.evidence
+                    catalogue[requirement.id], got.outcome, got.reason, got.evidence, got.cause
                 )
         profiles = tuple(
             profile_result(p, results, complete, self.safety.read_only, self.target_lost) for p in self.profiles
@@ -300,6 +308,7 @@ class RunSession:
             fuzzing=summary_of(self.fuzz),
             verdict=overall_verdict(profiles),
             container=self.container.info() if self.container is not None else None,
+            causes=tuple(causes.values()),
         )
 
 

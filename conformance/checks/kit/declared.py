@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from conformance.causes import declaration_malformed, declaration_missing
 from conformance.checks.kit.outcomes import RequirementNotMet
 from conformance.checks.kit.records import RecordMaker, records_for
 from conformance.client import ApiClient
@@ -45,7 +46,8 @@ def read_declared(document: dict[str, Any]) -> Declaration:
     try:
         return read_declaration(document)
     except DeclarationError as exc:
-        raise RequirementNotMet(str(exc)) from None
+        cause = declaration_missing() if exc.missing else declaration_malformed(exc.problem)
+        raise RequirementNotMet(exc.problem, cause) from None
 
 
 def open_declared(requirement: str, api: ApiClient, seed: int, evidence: list[dict[str, Any]]) -> DeclaredCollections:

@@ -10,7 +10,7 @@ import requests
 import urllib3.exceptions
 
 from conformance.http import innermost_reason
-from conformance.record import NEEDS_LIVE_API
+from conformance.record import NEEDS_LIVE_API, SharedCause
 
 NOT_APPLICABLE_PREFIX = "not-applicable: "
 MAX_LISTED = 8
@@ -28,12 +28,18 @@ class NeedsLiveApi(Exception):
 
 
 class RequirementNotMet(AssertionError):
-    """The requirement fails before the check's body runs (a fixture found the supplier at fault)."""
+    """The requirement fails, before or in the check's body; `cause` when one missing thing decides many."""
+
+    def __init__(self, message: str, cause: SharedCause | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
-def not_applicable(reason: str) -> None:
-    """End the check as not-applicable (never counted as a pass)."""
-    pytest.skip(NOT_APPLICABLE_PREFIX + reason)
+def not_applicable(reason: str, cause: SharedCause | None = None) -> None:
+    """End the check as not-applicable (never counted as a pass); `cause` when it is a shared one."""
+    skipped = pytest.skip.Exception(NOT_APPLICABLE_PREFIX + reason, allow_module_level=False)
+    skipped.cause = cause  # type: ignore[attr-defined]  # read by the plugin with the reason
+    raise skipped
 
 
 def listed(problems: list[str]) -> str:
