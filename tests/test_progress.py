@@ -114,6 +114,9 @@ def test_a_run_against_a_slow_endpoint_is_never_quiet_and_names_the_wait(tmp_pat
     assert stateful["scenarios"] > 0 and stateful["steps"] > 0
     assert stateful["bound_reached"] == (stateful["scenarios"] >= stateful["max_scenarios"])
     assert results["fuzzing"]["stop_reason"] == "completed"
+    report = (tmp_path / "out" / "report.html").read_text("utf-8")
+    assert f"{stateful['scenarios']} sequences of linked calls" in report
+    assert "Rate limit</dt><dd>none (loopback target)" in report
 
 
 def env_without_ci() -> dict[str, str]:
