@@ -5,7 +5,7 @@ for every pass, and its seeded defect (DRF's default error bodies) failing EXP-1
 from pathlib import Path
 
 from stacks.drf_council import DEFECTS
-from stacks.serving_b import serve_stack
+from stacks.serving import serve_wsgi
 
 from conformance.catalogue import all_requirements
 from tests.conftest import EXAMPLES, SEED, CliRun, run_cli
@@ -15,7 +15,7 @@ NOT_APPLICABLE = {"NET-13": "no CORS headers"}
 
 
 def run_drf(out: Path, *extra: str, examples: str = EXAMPLES, **env: str) -> CliRun:
-    with serve_stack("stacks.drf_council", "/openapi.json", **env) as supplier:
+    with serve_wsgi("stacks.drf_council", "/openapi.json", **env) as supplier:
         args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", examples, *extra]
         return run_cli(args, out)
 
