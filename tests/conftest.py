@@ -128,7 +128,7 @@ def planning_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Cl
     def run(variant: str) -> CliRun:
         if variant not in done:
             with serve_planning(variant) as supplier:
-                args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES]
+                args = supplier_args(supplier)
                 done[variant] = run_cli(args, tmp_path_factory.mktemp(f"planning-{variant}"))
         return done[variant]
 
