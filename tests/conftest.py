@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from conformance.catalogue import all_requirements
 from conformance.demo import RunningSupplier, serve
 
 SEED = 20261125
@@ -80,16 +81,32 @@ def run_plain_pytest(supplier: Any, out: Path, cwd: Path, *extra: str) -> subpro
     )
 
 
-def supplier_args(supplier: RunningSupplier, *extra: str) -> list[str]:
+def supplier_args(supplier: Any, *extra: str, examples: str = EXAMPLES) -> list[str]:
+    """`run` arguments for any running supplier with harness_args(): fixed seed, `examples` per operation."""
     return [
         "run",
         *supplier.harness_args(),
         "--seed",
         str(SEED),
         "--max-examples",
-        EXAMPLES,
+        examples,
         *extra,
     ]
+
+
+def assert_conformant_with_evidence(result: CliRun, not_applicable: dict[str, str]) -> None:
+    """A complete conformant run of every requirement: no finding, every pass with its evidence, and only the
+    requirements in `not_applicable` left undecided, each with a reason starting as given."""
+    assert result.code == 0, result.stdout + result.stderr[-2000:]
+    assert result.results["verdict"] == "conformant" and result.results["run"]["complete"] is True
+    assert result.results["fuzzing"]["findings"] == []
+    requirements = {r["id"]: r for p in result.results["profiles"] for r in p["requirements"]}
+    assert set(requirements) == set(all_requirements())
+    not_passed = {rid: r["reason"] for rid, r in requirements.items() if r["outcome"] != "pass"}
+    assert set(not_passed) == set(not_applicable), not_passed
+    for rid, start in not_applicable.items():
+        assert requirements[rid]["outcome"] == "not-applicable" and requirements[rid]["reason"].startswith(start)
+    assert all(r["evidence"] for r in requirements.values() if r["outcome"] == "pass")
 
 
 def file_spec_args(supplier: RunningSupplier, path: Path, *extra: str) -> list[str]:
@@ -111,7 +128,7 @@ def planning_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Cl
     def run(variant: str) -> CliRun:
         if variant not in done:
             with serve_planning(variant) as supplier:
-                args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES]
+                args = supplier_args(supplier)
                 done[variant] = run_cli(args, tmp_path_factory.mktemp(f"planning-{variant}"))
         return done[variant]
 

@@ -8,22 +8,14 @@ import pytest
 from planning_supplier import VARIANTS
 
 from conformance.catalogue import Level, all_requirements
-from tests.conftest import CliRun
+from tests.conftest import CliRun, assert_conformant_with_evidence
 
 # What nothing in this supplier can decide, and why (it has no rate limit and offers no CORS).
 NOT_APPLICABLE = {"NET-11": "no rate limiting seen", "NET-13": "no CORS headers"}
 
 
 def test_conformant_on_every_profile_with_evidence_for_every_pass(planning_run: Callable[[str], CliRun]) -> None:
-    result = planning_run("conformant")
-    assert result.code == 0, result.stdout + result.stderr[-2000:]
-    assert result.results["verdict"] == "conformant" and result.results["run"]["complete"] is True
-    requirements = {r["id"]: r for p in result.results["profiles"] for r in p["requirements"]}
-    not_passed = {rid: r["reason"] for rid, r in requirements.items() if r["outcome"] != "pass"}
-    assert set(not_passed) == set(NOT_APPLICABLE), not_passed
-    for rid, start in NOT_APPLICABLE.items():
-        assert requirements[rid]["outcome"] == "not-applicable" and requirements[rid]["reason"].startswith(start)
-    assert all(r["evidence"] for r in requirements.values() if r["outcome"] == "pass")
+    assert_conformant_with_evidence(planning_run("conformant"), NOT_APPLICABLE)
 
 
 @pytest.mark.parametrize("variant", [name for name in VARIANTS if name != "conformant"])

@@ -10,7 +10,7 @@ import pytest
 from stacks.connexion_council import create_app
 from stacks.serving import serve_asgi
 
-from tests.conftest import SEED, CliRun, run_cli
+from tests.conftest import CliRun, assert_conformant_with_evidence, run_cli, supplier_args
 
 EXAMPLES = "5"
 SPEC_PATH = "/v1/openapi.json"  # Connexion serves the document under its base path
@@ -21,8 +21,7 @@ NOT_APPLICABLE = {"NET-11": "no rate limiting seen", "NET-13": "no CORS headers"
 def run(tmp_path: Path, defect: str | None = None, *extra: str) -> CliRun:
     clients = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     with serve_asgi(create_app(clients, defect), clients, SPEC_PATH) as served:
-        args = ["run", *served.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES, *extra]
-        return run_cli(args, tmp_path)
+        return run_cli(supplier_args(served, *extra, examples=EXAMPLES), tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +30,7 @@ def conformant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CliRun]:
 
 
 def test_conformant_on_every_profile_with_evidence_for_every_pass(conformant: CliRun) -> None:
-    result = conformant
-    assert result.code == 0, result.stdout + result.stderr[-2000:]
-    assert result.results["verdict"] == "conformant" and result.results["run"]["complete"] is True
-    assert result.results["fuzzing"]["findings"] == []
-    requirements = {r["id"]: r for p in result.results["profiles"] for r in p["requirements"]}
-    not_passed = {rid: r["reason"] for rid, r in requirements.items() if r["outcome"] != "pass"}
-    assert set(not_passed) == set(NOT_APPLICABLE), not_passed
-    for rid, start in NOT_APPLICABLE.items():
-        assert requirements[rid]["outcome"] == "not-applicable" and requirements[rid]["reason"].startswith(start)
-    assert all(r["evidence"] for r in requirements.values() if r["outcome"] == "pass")
+    assert_conformant_with_evidence(conformant, NOT_APPLICABLE)
 
 
 def test_a_401_without_a_challenge_is_caught(tmp_path: Path) -> None:

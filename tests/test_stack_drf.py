@@ -5,33 +5,21 @@ for every pass, and its seeded defect (DRF's default error bodies) failing EXP-1
 from pathlib import Path
 
 from stacks.drf_council import DEFECTS
-from stacks.serving_b import serve_stack
+from stacks.serving import serve_wsgi
 
-from conformance.catalogue import all_requirements
-from tests.conftest import EXAMPLES, SEED, CliRun, run_cli
+from tests.conftest import EXAMPLES, CliRun, assert_conformant_with_evidence, run_cli, supplier_args
 
 # What this supplier leaves nothing to decide, and why: it offers no CORS.
 NOT_APPLICABLE = {"NET-13": "no CORS headers"}
 
 
 def run_drf(out: Path, *extra: str, examples: str = EXAMPLES, **env: str) -> CliRun:
-    with serve_stack("stacks.drf_council", "/openapi.json", **env) as supplier:
-        args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", examples, *extra]
-        return run_cli(args, out)
+    with serve_wsgi("stacks.drf_council", "/openapi.json", **env) as supplier:
+        return run_cli(supplier_args(supplier, *extra, examples=examples), out)
 
 
 def test_conformant_on_every_profile_with_evidence_for_every_pass(tmp_path: Path) -> None:
-    result = run_drf(tmp_path)
-    assert result.code == 0, result.stdout + result.stderr[-2000:]
-    assert result.results["verdict"] == "conformant" and result.results["run"]["complete"] is True
-    requirements = {r["id"]: r for p in result.results["profiles"] for r in p["requirements"]}
-    assert set(requirements) == set(all_requirements())
-    not_passed = {rid: r["reason"] for rid, r in requirements.items() if r["outcome"] != "pass"}
-    assert set(not_passed) == set(NOT_APPLICABLE), not_passed
-    for rid, start in NOT_APPLICABLE.items():
-        assert requirements[rid]["outcome"] == "not-applicable" and requirements[rid]["reason"].startswith(start)
-    assert all(r["evidence"] for r in requirements.values() if r["outcome"] == "pass")
-    assert result.results["fuzzing"]["findings"] == []
+    assert_conformant_with_evidence(run_drf(tmp_path), NOT_APPLICABLE)
 
 
 def test_drf_default_error_bodies_fail_problem_details_alone(tmp_path: Path) -> None:

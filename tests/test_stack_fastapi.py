@@ -10,7 +10,7 @@ import requests
 from stacks.fastapi_council import create_app
 from stacks.serving import Served, serve_asgi
 
-from tests.conftest import SEED, CliRun, run_cli
+from tests.conftest import CliRun, assert_conformant_with_evidence, run_cli, supplier_args
 
 EXAMPLES = "5"
 # What nothing in this supplier can decide, and why: it applies no rate limit and offers no CORS.
@@ -25,8 +25,7 @@ def tokens() -> tuple[str, str]:
 def conformant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, CliRun]]:
     clients = tokens()
     with serve_asgi(create_app(clients), clients) as served:
-        args = ["run", *served.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES]
-        yield served, run_cli(args, tmp_path_factory.mktemp("fastapi"))
+        yield served, run_cli(supplier_args(served, examples=EXAMPLES), tmp_path_factory.mktemp("fastapi"))
 
 
 def test_the_document_is_fastapis_own_openapi_31_with_the_declaration(conformant: tuple[Served, CliRun]) -> None:
@@ -40,16 +39,7 @@ def test_the_document_is_fastapis_own_openapi_31_with_the_declaration(conformant
 
 
 def test_conformant_on_every_profile_with_evidence_for_every_pass(conformant: tuple[Served, CliRun]) -> None:
-    _, result = conformant
-    assert result.code == 0, result.stdout + result.stderr[-2000:]
-    assert result.results["verdict"] == "conformant" and result.results["run"]["complete"] is True
-    assert result.results["fuzzing"]["findings"] == []
-    requirements = {r["id"]: r for p in result.results["profiles"] for r in p["requirements"]}
-    not_passed = {rid: r["reason"] for rid, r in requirements.items() if r["outcome"] != "pass"}
-    assert set(not_passed) == set(NOT_APPLICABLE), not_passed
-    for rid, start in NOT_APPLICABLE.items():
-        assert requirements[rid]["outcome"] == "not-applicable" and requirements[rid]["reason"].startswith(start)
-    assert all(r["evidence"] for r in requirements.values() if r["outcome"] == "pass")
+    assert_conformant_with_evidence(conformant[1], NOT_APPLICABLE)
 
 
 def test_naive_datetimes_are_caught(tmp_path: Path) -> None:
@@ -57,8 +47,7 @@ def test_naive_datetimes_are_caught(tmp_path: Path) -> None:
     `format: date-time` forbids (EXP-04); comparing them with an aware `since` may also crash the export."""
     clients = tokens()
     with serve_asgi(create_app(clients, defect="naive-datetimes"), clients) as served:
-        args = ["run", *served.harness_args(), "--seed", str(SEED), "--max-examples", EXAMPLES]
-        result = run_cli([*args, "--profile", "open-standard-export"], tmp_path)
+        result = run_cli(supplier_args(served, "--profile", "open-standard-export", examples=EXAMPLES), tmp_path)
     assert result.code == 1
     failed = result.failed()
     assert {"EXP-04", "EXP-11"} <= failed <= {"EXP-03", "EXP-04", "EXP-05", "EXP-11"}, failed
