@@ -1,0 +1,159 @@
+"""How to replay a finding with curl against a freshly started API: every request it needs, in order.
+
+Schemathesis renders each request a failure needs (its ReproductionSteps: the failing request, preceded in a
+stateful scenario by the requests that made its data). This module makes those lines run as they stand in
+bash against a fresh API:
+- a real credential (a header the user gave) is a variable the user sets, `$CONFORMANCE_HEADER_<NAME>`;
+  nothing else is masked (Schemathesis's own sanitizer, which masks any name containing `token` or `key`,
+  is off, see engine.build_schema; conformance.redaction still removes every secret from every output);
+- a value a step took from an earlier response through a link (the id of the record just created) is read
+  from that response when replayed, since a fresh API hands out its own ids;
+- HEAD is sent with --head (curl -X HEAD alone waits for a body that never comes), and the CA bundle the
+  run trusted is named.
+"""
+
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from schemathesis.core.result import Ok
+
+HEADER_VARIABLE_PREFIX = "CONFORMANCE_HEADER_"
+# Reads a value out of a saved response as an OpenAPI runtime expression says: `$response.body#/pointer` or
+# `$response.header.Name`, either with Schemathesis's `#regex:` suffix (the first group is the value).
+# Kept free of single quotes: it is rendered inside them.
+READ_FROM_RESPONSE = """from_response() { python3 -c '
+import json, re, sys
+step, expression = sys.argv[1], sys.argv[2]
+source, _, pattern = expression.partition("#regex:")
+if source.startswith("$response.header."):
+    name = source[len("$response.header."):].lower() + ":"
+    lines = open(step + ".headers", encoding="utf-8").read().splitlines()
+    value = [line.split(":", 1)[1].strip() for line in lines if line.lower().startswith(name)][-1]
+else:
+    value = json.load(open(step + ".body", encoding="utf-8"))
+    for token in source.partition("#")[2].split("/")[1:]:
+        token = token.replace("~1", "/").replace("~0", "~")
+        value = value[int(token)] if isinstance(value, list) else value[token]
+print(re.search(pattern, str(value)).group(1) if pattern else value)
+' "$@"; }"""
+READABLE = re.compile(r"^\$response\.(body#/.*|header\.[^#]+)(#regex:.+)?$", re.DOTALL)
+PLAIN_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class Replay:
+    """What a reproduction needs besides the requests: the credentials to mask, the CA bundle the run trusted."""
+
+    credentials: dict[str, str]
+    ca_bundle: str | None = None
+
+
+def header_variable(name: str) -> str:
+    """The environment variable that stands for the credential header `name` (README: 'Reproducing a finding')."""
+    return HEADER_VARIABLE_PREFIX + re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
+
+
+def reproduction(info: Any, recorder: Any, replay: Replay) -> str:
+    """The bash lines that replay a failure (a CheckFailureInfo) recorded by `recorder`."""
+    if not info.steps:
+        return _runnable(info.code_sample, replay)
+    if len(info.steps) == 1:
+        return _runnable(info.steps[0].curl, replay)
+    numbers = {step.case_id: index for index, step in enumerate(info.steps, 1)}
+    reads = {step.case_id: _links_read(recorder.cases.get(step.case_id), numbers) for step in info.steps}
+    read_from = {number for links in reads.values() for number, _, _ in links.values()}
+    lines = [READ_FROM_RESPONSE] if read_from else []
+    for index, step in enumerate(info.steps, 1):
+        path = step.path
+        curl = _runnable(step.curl, replay)
+        interaction = recorder.interactions.get(step.case_id)
+        links = reads[step.case_id]
+        reading = []
+        if links and interaction is not None:
+            curl, used = _path_from_variables(curl, interaction.request.uri, step, recorder, links)
+            for name in used:
+                number, variable, expression = links[name]
+                path = recorder.cases[step.case_id].value.operation.path
+                reading.append(f"{variable}=$(from_response step{number} {shlex.quote(expression)})")
+        lines.extend([f"# {index}. {step.method.upper()} {path}", *reading])
+        if index in read_from:
+            curl = _saving_response(curl, f"step{index}")
+        lines.append(curl)
+    return "\n".join(lines)
+
+
+def _runnable(code_sample: str, replay: Replay) -> str:
+    """One request as bash runs it: credentials as variables, HEAD that ends, the trusted CA, notes as comments."""
+    command, _, notes = code_sample.partition("\n\n")
+    for name, value in replay.credentials.items():
+        if value:
+            command = command.replace(f" -H {shlex.quote(f'{name}: {value}')}", f" -H {_credential(name)}")
+    if command.startswith("curl -X HEAD "):
+        command = command.replace("curl -X HEAD ", "curl -X HEAD --head ", 1)
+    if replay.ca_bundle and " --insecure" not in command:
+        command = command.replace("curl ", f"curl --cacert {shlex.quote(replay.ca_bundle)} ", 1)
+    comments = [f"# {line}" for line in notes.splitlines() if line.strip()]
+    return "\n".join([command, *comments])
+
+
+def _credential(name: str) -> str:
+    """`Name: $VARIABLE` as one shell word, the variable expanded when run."""
+    variable = header_variable(name)
+    if PLAIN_NAME.match(name):
+        return f'"{name}: ${variable}"'
+    return f'{shlex.quote(f"{name}: ")}"${variable}"'
+
+
+def _links_read(node: Any, numbers: dict[str, int]) -> dict[str, tuple[int, str, str]]:
+    """Path parameters this step took from an earlier step's response: name -> (step, variable, expression)."""
+    transition = node.transition if node is not None else None
+    if transition is None or transition.parent_id not in numbers:
+        return {}
+    number = numbers[transition.parent_id]
+    links = {}
+    for name, extracted in transition.parameters.get("path_parameters", {}).items():
+        expression = extracted.definition
+        if isinstance(extracted.value, Ok) and isinstance(expression, str) and READABLE.match(expression):
+            links[name] = (number, f"{re.sub(r'[^A-Za-z0-9_]', '_', name)}_from_step{number}", expression)
+    return links
+
+
+def _path_from_variables(
+    curl: str, url: str, step: Any, recorder: Any, links: dict[str, tuple[int, str, str]]
+) -> tuple[str, list[str]]:
+    """The step's URL with each linked path parameter read from its variable; the parameters it could place."""
+    command, newline, comments = curl.partition("\n")
+    quoted = f" {shlex.quote(url)}"
+    if not command.endswith(quoted):
+        return curl, []
+    template = recorder.cases[step.case_id].value.operation.path.split("/")
+    prefix, _, query = url.partition("?")
+    scheme_host, _, path = prefix.partition("://")
+    authority, _, rest = path.partition("/")
+    segments = rest.split("/")
+    offset = len(segments) - (len(template) - 1)
+    used = []
+    words = []
+    literal: list[str] = [f"{scheme_host}://{authority}"]
+    for index, segment in enumerate(segments):
+        wanted = template[index - offset + 1] if index >= offset else ""
+        name = wanted[1:-1] if wanted.startswith("{") and wanted.endswith("}") else None
+        if name in links:
+            words.append(shlex.quote("/".join(literal) + "/"))
+            words.append(f'"${links[name][1]}"')
+            literal = [""]
+            used.append(name)
+        else:
+            literal.append(segment)
+    tail = "/".join(literal) + (f"?{query}" if query else "")
+    if tail:
+        words.append(shlex.quote(tail))
+    return command[: -len(quoted)] + " " + "".join(words) + newline + comments, used
+
+
+def _saving_response(curl: str, name: str) -> str:
+    """The step's request, keeping its response (headers and body) for the steps that read it."""
+    command, newline, comments = curl.partition("\n")
+    return f"{command} -D {name}.headers -o {name}.body{newline}{comments}"

@@ -1,0 +1,132 @@
+"""Reproductions replay: a finding's curl lines, run for real by bash against a freshly started API, get the
+status the run reported; only the real credentials are variables, and a chain reads what its create made."""
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from conformance.demo import serve
+from conformance.fuzzing.reproduction import header_variable
+from tests.conftest import run_cli, supplier_args
+from tests.static_server import running
+
+API_KEY = "k3y-of-the-council-7f41"
+CURSOR_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Cursor API", "version": "1"},
+    "paths": {
+        "/items": {
+            "get": {
+                "parameters": [{"name": "page_token", "in": "query", "schema": {"type": "string"}}],
+                "security": [{"key": []}],
+                "responses": {"200": {"description": "A page of items"}, "401": {"description": "No key"}},
+            }
+        }
+    },
+    "components": {"securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"}}},
+}
+
+
+@contextmanager
+def cursor_api(port: int = 0) -> Iterator[tuple[str, list[str]]]:
+    """An API whose pagination cursor crashes it when shorter than 3 characters (a `_token` named parameter);
+    yields its base URL and the cursors it was sent."""
+    cursors: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Silent."""
+
+        def do_GET(self) -> None:
+            url = urlsplit(self.path)
+            query = parse_qs(url.query, keep_blank_values=True)
+            if url.path != "/items":
+                status = 404
+            elif self.headers.get("X-Api-Key") != API_KEY:
+                status = 401
+            else:
+                cursor = query.get("page_token", [None])[0]
+                if cursor is not None:
+                    cursors.append(cursor)
+                status = 500 if cursor is not None and len(cursor) < 3 else 200
+            payload = json.dumps({"items": []} if status == 200 else {"error": status}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    with running(ThreadingHTTPServer(("127.0.0.1", port), Handler)) as base:
+        yield base, cursors
+
+
+def replay(curl: str, folder: Path, credentials: dict[str, str]) -> list[int]:
+    """Run a reproduction as a user would (bash, real curl, the credential variables set); the statuses seen.
+
+    curl reads its write-out from a .curlrc in CURL_HOME, so the command runs exactly as written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".curlrc").write_text('silent\nshow-error\nwrite-out = "\\nstatus=%{http_code}\\n"\n', "utf-8")
+    variables = {header_variable(name): value for name, value in credentials.items()}
+    environment = {"PATH": os.environ["PATH"], "CURL_HOME": str(folder), **variables}
+    done = subprocess.run(["bash", "-c", curl], cwd=folder, env=environment, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return [int(status) for status in re.findall(r"^status=(\d+)$", done.stdout, re.MULTILINE)]
+
+
+def port_of(base: str) -> int:
+    return int(urlsplit(base).port or 0)
+
+
+def assert_labels_name_the_method_sent(findings: list[dict[str, Any]]) -> None:
+    for finding in findings:
+        method = finding["operation"].split()[0]
+        last = [line for line in finding["curl"].splitlines() if line.startswith("curl ")][-1]
+        assert re.search(rf" -X {method} ", last), finding
+
+
+def test_a_finding_after_a_create_replays_with_the_id_the_fresh_api_gives(tmp_path: Path) -> None:
+    """stale-update-index: a case just created answers 404 to PUT. The chain POSTs, reads the new case's id
+    from the fresh API's own answer and PUTs to it: 404 there; on a conformant API the same lines get 200."""
+    with serve("stale-update-index") as supplier:
+        result = run_cli(supplier_args(supplier), tmp_path / "run")
+        port = port_of(supplier.base)
+    findings = result.results["fuzzing"]["findings"]
+    assert_labels_name_the_method_sent(findings)
+    chained = [f for f in findings if f["requirement"] == "EXP-09" and f["operation"] == "PUT /cases/{caseId}"]
+    assert chained, findings
+    curl = chained[0]["curl"]
+    assert re.search(r"^# 1\. POST /cases$", curl, re.MULTILINE) and "$caseId_from_step1" in curl, curl
+    assert "Bearer" not in curl and '"Authorization: $CONFORMANCE_HEADER_AUTHORIZATION"' in curl, curl
+    for variant, expected in (("stale-update-index", 404), ("conformant", 200)):
+        with serve(variant, port=port) as fresh:
+            statuses = replay(curl, tmp_path / variant, {"Authorization": f"Bearer {fresh.token}"})
+        assert statuses == [201, expected], (variant, statuses, curl)
+
+
+def test_a_cursor_named_like_a_token_is_replayed_as_sent_and_only_the_key_is_a_variable(tmp_path: Path) -> None:
+    """Schemathesis's own sanitizer would send `page_token=%5BFiltered%5D` (the API then answers 200, not 500),
+    and the X-Api-Key itself must be the variable the user sets."""
+    document = tmp_path / "openapi.json"
+    document.write_text(json.dumps(CURSOR_DOCUMENT), "utf-8")
+    with cursor_api() as (base, _):
+        run = ["run", "--spec", str(document), "--base-url", base, "--max-rps", "0", "--seed", "3"]
+        result = run_cli([*run, "--max-examples", "10", "--header", f"X-Api-Key: {API_KEY}"], tmp_path / "run")
+    findings = result.results["fuzzing"]["findings"]
+    assert_labels_name_the_method_sent(findings)
+    crashes = [f for f in findings if f["check"] == "not_a_server_error" and "page_token=" in f["curl"]]
+    assert crashes, findings
+    curl = crashes[0]["curl"]
+    assert "Filtered" not in curl and API_KEY not in curl, curl
+    assert '-H "X-Api-Key: $CONFORMANCE_HEADER_X_API_KEY"' in curl, curl
+    sent = parse_qs(urlsplit(re.findall(r"'?(http://\S+?)'?$", curl)[-1]).query, keep_blank_values=True)
+    with cursor_api(port_of(base)) as (_, cursors):
+        statuses = replay(curl, tmp_path / "replay", {"X-Api-Key": API_KEY})
+    assert statuses == [crashes[0]["status_code"]] == [500], (statuses, curl)
+    assert cursors == sent["page_token"], (cursors, curl)
