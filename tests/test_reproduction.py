@@ -5,16 +5,18 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from planning_supplier import start as start_planning
+
 from conformance.demo import serve
 from conformance.fuzzing.reproduction import header_variable
-from tests.conftest import run_cli, supplier_args
+from tests.conftest import CliRun, run_cli, supplier_args
 from tests.static_server import running
 
 API_KEY = "k3y-of-the-council-7f41"
@@ -85,17 +87,19 @@ def port_of(base: str) -> int:
 
 
 def assert_labels_name_the_method_sent(findings: list[dict[str, Any]]) -> None:
+    """The failing request is the last one; for a Location that serves nothing, the create that named it."""
     for finding in findings:
         method = finding["operation"].split()[0]
-        last = [line for line in finding["curl"].splitlines() if line.startswith("curl ")][-1]
-        assert re.search(rf" -X {method} ", last), finding
+        requests = [line for line in finding["curl"].splitlines() if line.startswith("curl ")]
+        failing = requests[0] if finding["check"] == "created_resource_is_at_its_location" else requests[-1]
+        assert re.search(rf" -X {method} ", failing), finding
 
 
 def test_a_finding_after_a_create_replays_with_the_id_the_fresh_api_gives(tmp_path: Path) -> None:
     """stale-update-index: a case just created answers 404 to PUT. The chain POSTs, reads the new case's id
     from the fresh API's own answer and PUTs to it: 404 there; on a conformant API the same lines get 200."""
     with serve("stale-update-index") as supplier:
-        result = run_cli(supplier_args(supplier), tmp_path / "run")
+        result = run_cli(supplier_args(supplier, "--profile", "open-standard-export"), tmp_path / "run")
         port = port_of(supplier.base)
     findings = result.results["fuzzing"]["findings"]
     assert_labels_name_the_method_sent(findings)
@@ -130,3 +134,23 @@ def test_a_cursor_named_like_a_token_is_replayed_as_sent_and_only_the_key_is_a_v
         statuses = replay(curl, tmp_path / "replay", {"X-Api-Key": API_KEY})
     assert statuses == [crashes[0]["status_code"]] == [500], (statuses, curl)
     assert cursors == sent["page_token"], (cursors, curl)
+
+
+def test_a_location_that_serves_nothing_replays_as_the_create_and_a_get_of_its_location(
+    planning_run: Callable[[str], CliRun], tmp_path: Path
+) -> None:
+    """stale-location names /api/v1/... in a 201's Location under /api/v2: the lines create, then GET the
+    Location the fresh API's own answer names, and get 404 there; a conformant API's Location answers 200."""
+    findings = planning_run("stale-location").results["fuzzing"]["findings"]
+    assert_labels_name_the_method_sent(findings)
+    (finding,) = [f for f in findings if f["check"] == "created_resource_is_at_its_location"]
+    curl = finding["curl"]
+    assert re.search(r"^# 2\. GET the Location step 1's response names$", curl, re.MULTILINE), curl
+    port = int(re.findall(r"https://127\.0\.0\.1:(\d+)/", curl)[0])
+    for variant, expected in (("stale-location", 404), ("conformant", 200)):
+        fresh = start_planning(variant, port=port)
+        try:
+            statuses = replay(curl, tmp_path / variant, {"Authorization": f"Bearer {fresh.token}"})
+        finally:
+            fresh.stop()
+        assert statuses == [201, expected], (variant, statuses, curl)

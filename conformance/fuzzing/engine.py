@@ -247,7 +247,7 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
             interaction = recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
             case = recorder.cases[case_id].value
-            curl = reproduction(check.failure_info, recorder, replay)
+            curl = reproduction(check, recorder, replay)
             finding = finding_of(check, case, response, report.declared_methods, curl)
             if finding is not None:
                 report.add_finding(finding)

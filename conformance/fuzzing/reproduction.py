@@ -19,12 +19,16 @@ from typing import Any
 
 from schemathesis.core.result import Ok
 
+from conformance.fuzzing.location_check import CHECK_NAME as LOCATION_CHECK
+
 HEADER_VARIABLE_PREFIX = "CONFORMANCE_HEADER_"
 # Reads a value out of a saved response as an OpenAPI runtime expression says: `$response.body#/pointer` or
-# `$response.header.Name`, either with Schemathesis's `#regex:` suffix (the first group is the value).
+# `$response.header.Name`, either with Schemathesis's `#regex:` suffix (the first group is the value); given a
+# third argument, a URL, the value is resolved against it (a relative Location).
 # Kept free of single quotes: it is rendered inside them.
 READ_FROM_RESPONSE = """from_response() { python3 -c '
 import json, re, sys
+from urllib.parse import urljoin
 step, expression = sys.argv[1], sys.argv[2]
 source, _, pattern = expression.partition("#regex:")
 if source.startswith("$response.header."):
@@ -36,7 +40,8 @@ else:
     for token in source.partition("#")[2].split("/")[1:]:
         token = token.replace("~1", "/").replace("~0", "~")
         value = value[int(token)] if isinstance(value, list) else value[token]
-print(re.search(pattern, str(value)).group(1) if pattern else value)
+value = re.search(pattern, str(value)).group(1) if pattern else value
+print(urljoin(sys.argv[3], str(value)) if len(sys.argv) > 3 else value)
 ' "$@"; }"""
 READABLE = re.compile(r"^\$response\.(body#/.*|header\.[^#]+)(#regex:.+)?$", re.DOTALL)
 PLAIN_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -55,33 +60,61 @@ def header_variable(name: str) -> str:
     return HEADER_VARIABLE_PREFIX + re.sub(r"[^A-Z0-9]+", "_", name.upper()).strip("_")
 
 
-def reproduction(info: Any, recorder: Any, replay: Replay) -> str:
-    """The bash lines that replay a failure (a CheckFailureInfo) recorded by `recorder`."""
-    if not info.steps:
+def reproduction(check: Any, recorder: Any, replay: Replay) -> str:
+    """The bash lines that replay a failed check (a CheckNode) recorded by `recorder`.
+
+    A Location that does not serve the created record (our own check) is shown by requesting it, as the
+    check did: the create, then a GET of the Location the fresh API's answer names.
+    """
+    info = check.failure_info
+    steps = info.steps
+    follow_location = check.name == LOCATION_CHECK and bool(steps)
+    if not steps:
         return _runnable(info.code_sample, replay)
-    if len(info.steps) == 1:
-        return _runnable(info.steps[0].curl, replay)
-    numbers = {step.case_id: index for index, step in enumerate(info.steps, 1)}
-    reads = {step.case_id: _links_read(recorder.cases.get(step.case_id), numbers) for step in info.steps}
+    if len(steps) == 1 and not follow_location:
+        return _runnable(steps[0].curl, replay)
+    numbers = {step.case_id: index for index, step in enumerate(steps, 1)}
+    reads = {step.case_id: _links_read(recorder.cases.get(step.case_id), numbers) for step in steps}
     read_from = {number for links in reads.values() for number, _, _ in links.values()}
+    if follow_location:
+        read_from.add(len(steps))
     lines = [READ_FROM_RESPONSE] if read_from else []
-    for index, step in enumerate(info.steps, 1):
-        path = step.path
-        curl = _runnable(step.curl, replay)
-        interaction = recorder.interactions.get(step.case_id)
-        links = reads[step.case_id]
-        reading = []
-        if links and interaction is not None:
-            curl, used = _path_from_variables(curl, interaction.request.uri, step, recorder, links)
-            for name in used:
-                number, variable, expression = links[name]
-                path = recorder.cases[step.case_id].value.operation.path
-                reading.append(f"{variable}=$(from_response step{number} {shlex.quote(expression)})")
-        lines.extend([f"# {index}. {step.method.upper()} {path}", *reading])
-        if index in read_from:
-            curl = _saving_response(curl, f"step{index}")
-        lines.append(curl)
+    for index, step in enumerate(steps, 1):
+        lines.extend(_step_lines(index, step, recorder, replay, reads[step.case_id], index in read_from))
+    if follow_location:
+        created = recorder.interactions[steps[-1].case_id].request.uri
+        lines.extend(_location_lines(len(steps), created, replay))
     return "\n".join(lines)
+
+
+def _step_lines(
+    index: int, step: Any, recorder: Any, replay: Replay, links: dict[str, tuple[int, str, str]], saved: bool
+) -> list[str]:
+    """One numbered request of a chain: what it reads from earlier responses, and the request itself."""
+    path = step.path
+    curl = _runnable(step.curl, replay)
+    interaction = recorder.interactions.get(step.case_id)
+    reading = []
+    if links and interaction is not None:
+        curl, used = _path_from_variables(curl, interaction.request.uri, step, recorder, links)
+        for name in used:
+            number, variable, expression = links[name]
+            path = recorder.cases[step.case_id].value.operation.path
+            reading.append(f"{variable}=$(from_response step{number} {shlex.quote(expression)})")
+    if saved:
+        curl = _saving_response(curl, f"step{index}")
+    return [f"# {index}. {step.method.upper()} {path}", *reading, curl]
+
+
+def _location_lines(created_in: int, created_at: str, replay: Replay) -> list[str]:
+    """A GET of the Location the create's response named (resolved against the create's URL)."""
+    variable = f"location_from_step{created_in}"
+    headers = "".join(f" -H {shlex.quote(f'{name}: {value}')}" for name, value in replay.credentials.items())
+    return [
+        f"# {created_in + 1}. GET the Location step {created_in}'s response names",
+        f"{variable}=$(from_response step{created_in} '$response.header.Location' {shlex.quote(created_at)})",
+        _runnable(f'curl -X GET{headers} "${variable}"', replay),
+    ]
 
 
 def _runnable(code_sample: str, replay: Replay) -> str:
