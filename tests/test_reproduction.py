@@ -13,9 +13,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from planning_supplier import start as start_planning
+from schemathesis.core.failures import ServerError
+from schemathesis.engine import Status
+from schemathesis.engine.recorder import CheckFailureInfo, CheckNode, ScenarioRecorder
 
 from conformance.demo import serve
-from conformance.fuzzing.reproduction import header_variable
+from conformance.fuzzing.reproduction import Replay, header_variable, reproduction
 from tests.conftest import CliRun, run_cli, supplier_args
 from tests.static_server import running
 
@@ -154,3 +157,24 @@ def test_a_location_that_serves_nothing_replays_as_the_create_and_a_get_of_its_l
         finally:
             fresh.stop()
         assert statuses == [201, expected], (variant, statuses, curl)
+
+
+def test_a_head_request_is_replayed_with_head_so_curl_does_not_wait_for_a_body(tmp_path: Path) -> None:
+    """`curl -X HEAD` alone waits for the Content-Length it is promised and fails; the line must end."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """Silent."""
+
+        def do_HEAD(self) -> None:
+            self.send_response(500)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), Handler)) as base:
+        sample = f"curl -X HEAD -H 'X-Api-Key: {API_KEY}' {base}/items"
+        failure = ServerError(operation="HEAD /items", status_code=500)
+        check = CheckNode("not_a_server_error", Status.FAILURE, CheckFailureInfo(code_sample=sample, failure=failure))
+        curl = reproduction(check, ScenarioRecorder(label="HEAD /items"), Replay({"X-Api-Key": API_KEY}))
+        assert curl == f'curl -X HEAD --head -H "X-Api-Key: $CONFORMANCE_HEADER_X_API_KEY" {base}/items'
+        assert replay(curl, tmp_path, {"X-Api-Key": API_KEY}) == [500]
