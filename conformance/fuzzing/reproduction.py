@@ -96,10 +96,11 @@ def _step_lines(
     interaction = recorder.interactions.get(step.case_id)
     reading = []
     if links and interaction is not None:
-        curl, used = _path_from_variables(curl, interaction.request.uri, step, recorder, links)
+        template = recorder.cases[step.case_id].value.operation.path
+        curl, used = _path_from_variables(curl, interaction.request.uri, template, links)
         for name in used:
             number, variable, expression = links[name]
-            path = recorder.cases[step.case_id].value.operation.path
+            path = template  # the run's own id means nothing to a fresh API
             reading.append(f"{variable}=$(from_response step{number} {shlex.quote(expression)})")
     if saved:
         curl = _saving_response(curl, f"step{index}")
@@ -154,24 +155,25 @@ def _links_read(node: Any, numbers: dict[str, int]) -> dict[str, tuple[int, str,
 
 
 def _path_from_variables(
-    curl: str, url: str, step: Any, recorder: Any, links: dict[str, tuple[int, str, str]]
+    curl: str, url: str, template: str, links: dict[str, tuple[int, str, str]]
 ) -> tuple[str, list[str]]:
-    """The step's URL with each linked path parameter read from its variable; the parameters it could place."""
+    """The request's URL (curl's last word) with each linked path parameter read from its variable, and the
+    parameters placed. The URL's last segments are the path template's (a base path may come before)."""
     command, newline, comments = curl.partition("\n")
     quoted = f" {shlex.quote(url)}"
     if not command.endswith(quoted):
         return curl, []
-    template = recorder.cases[step.case_id].value.operation.path.split("/")
     prefix, _, query = url.partition("?")
-    scheme_host, _, path = prefix.partition("://")
-    authority, _, rest = path.partition("/")
-    segments = rest.split("/")
-    offset = len(segments) - (len(template) - 1)
+    scheme, _, location = prefix.partition("://")
+    authority, _, path = location.partition("/")
+    segments = path.split("/")
+    template_segments = template.strip("/").split("/")
+    offset = len(segments) - len(template_segments)
     used = []
     words = []
-    literal: list[str] = [f"{scheme_host}://{authority}"]
+    literal: list[str] = [f"{scheme}://{authority}"]
     for index, segment in enumerate(segments):
-        wanted = template[index - offset + 1] if index >= offset else ""
+        wanted = template_segments[index - offset] if index >= offset else ""
         name = wanted[1:-1] if wanted.startswith("{") and wanted.endswith("}") else None
         if name in links:
             words.append(shlex.quote("/".join(literal) + "/"))
