@@ -117,6 +117,24 @@ def test_a_finding_after_a_create_replays_with_the_id_the_fresh_api_gives(tmp_pa
         assert statuses == [201, expected], (variant, statuses, curl)
 
 
+def test_a_finding_on_a_record_made_earlier_replays_with_its_create_first(tmp_path: Path) -> None:
+    """ignored-auth: DELETE without credentials removed a case an earlier, unrelated request had made. The
+    lines make a case first and DELETE at the Location the fresh API names: 204 there, 401 on a conformant API."""
+    with serve("ignored-auth") as supplier:
+        result = run_cli(supplier_args(supplier, "--profile", "network-integration"), tmp_path / "run")
+        port = port_of(supplier.base)
+    findings = result.results["fuzzing"]["findings"]
+    assert_labels_name_the_method_sent(findings)
+    on_record = [f for f in findings if f["status_code"] == 204 and "$record_from_step1" in f["curl"]]
+    assert on_record, findings
+    curl = on_record[0]["curl"]
+    assert re.search(r"^# 1\. POST /cases, which made the record the next request uses$", curl, re.MULTILINE), curl
+    for variant, expected in (("ignored-auth", 204), ("conformant", 401)):
+        with serve(variant, port=port) as fresh:
+            statuses = replay(curl, tmp_path / variant, {"Authorization": f"Bearer {fresh.token}"})
+        assert statuses == [201, expected], (variant, statuses, curl)
+
+
 def test_a_cursor_named_like_a_token_is_replayed_as_sent_and_only_the_key_is_a_variable(tmp_path: Path) -> None:
     """Schemathesis's own sanitizer would send `page_token=%5BFiltered%5D` (the API then answers 200, not 500),
     and the X-Api-Key itself must be the variable the user sets."""

@@ -240,6 +240,7 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
     for interaction in recorder.interactions.values():
         if interaction.response is not None:
             _observe_response(interaction.response, event.label or recorder.label, report)
+    replay.note_creations(recorder)
     for case_id, checks in recorder.checks.items():
         for check in checks:
             if check.status != Status.FAILURE or check.failure_info is None:

@@ -14,14 +14,17 @@ bash against a fresh API:
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 from schemathesis.core.result import Ok
 
 from conformance.fuzzing.location_check import CHECK_NAME as LOCATION_CHECK
 
 HEADER_VARIABLE_PREFIX = "CONFORMANCE_HEADER_"
+CREATED = 201
+MAX_CREATIONS_KEPT = 2000  # a bound on what a long run keeps; later records replay without their create
 # Reads a value out of a saved response as an OpenAPI runtime expression says: `$response.body#/pointer` or
 # `$response.header.Name`, either with Schemathesis's `#regex:` suffix (the first group is the value); given a
 # third argument, a URL, the value is resolved against it (a relative Location).
@@ -48,11 +51,39 @@ PLAIN_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 
 
 @dataclass(frozen=True)
+class Created:
+    """A request that made a record (a 201 with a Location): a later finding on that record replays it first."""
+
+    label: str
+    curl: str
+    url: str  # where it was sent: a relative Location resolves against it
+
+
+@dataclass(frozen=True)
 class Replay:
-    """What a reproduction needs besides the requests: the credentials to mask, the CA bundle the run trusted."""
+    """What a reproduction needs besides the requests: the credentials to mask, the CA bundle the run trusted,
+    and the records the run made, by the URL their Location named (the first request to make each)."""
 
     credentials: dict[str, str]
     ca_bundle: str | None = None
+    created: dict[str, Created] = field(default_factory=dict)
+
+    def note_creations(self, recorder: Any) -> None:
+        """Keep the requests of a finished scenario that made a record, as runnable lines."""
+        for case_id, interaction in recorder.interactions.items():
+            response, node = interaction.response, recorder.cases.get(case_id)
+            if response is None or node is None or response.status_code != CREATED:
+                continue
+            locations = response.headers.get("location")
+            if not locations:
+                continue
+            url = urljoin(interaction.request.uri, locations[0].strip())
+            if url in self.created or len(self.created) >= MAX_CREATIONS_KEPT:
+                continue
+            headers = {name: values[0] for name, values in interaction.request.headers.items() if values}
+            curl = node.value.as_curl_command(headers=headers, verify=response.verify)
+            label = f"{node.value.method.upper()} {node.value.operation.path}"
+            self.created[url] = Created(label, _runnable(curl, self), interaction.request.uri)
 
 
 def header_variable(name: str) -> str:
@@ -63,40 +94,62 @@ def header_variable(name: str) -> str:
 def reproduction(check: Any, recorder: Any, replay: Replay) -> str:
     """The bash lines that replay a failed check (a CheckNode) recorded by `recorder`.
 
-    A Location that does not serve the created record (our own check) is shown by requesting it, as the
-    check did: the create, then a GET of the Location the fresh API's answer names.
+    A first request to a record the run made earlier (outside this scenario) is preceded by the request
+    that made it, and sent to the Location the fresh API's answer names. A Location that does not serve
+    the created record (our own check) is shown by requesting it, as the check did.
     """
     info = check.failure_info
     steps = info.steps
-    follow_location = check.name == LOCATION_CHECK and bool(steps)
     if not steps:
         return _runnable(info.code_sample, replay)
-    if len(steps) == 1 and not follow_location:
+    first = recorder.interactions.get(steps[0].case_id)
+    made = replay.created.get(first.request.uri.partition("?")[0]) if first is not None else None
+    follow_location = check.name == LOCATION_CHECK
+    if len(steps) == 1 and made is None and not follow_location:
         return _runnable(steps[0].curl, replay)
-    numbers = {step.case_id: index for index, step in enumerate(steps, 1)}
+    offset = 1 if made is not None else 0
+    numbers = {step.case_id: index for index, step in enumerate(steps, 1 + offset)}
     reads = {step.case_id: _links_read(recorder.cases.get(step.case_id), numbers) for step in steps}
     read_from = {number for links in reads.values() for number, _, _ in links.values()}
-    if follow_location:
-        read_from.add(len(steps))
+    read_from |= {1} if made is not None else set()
+    read_from |= {len(steps) + offset} if follow_location else set()
     lines = [READ_FROM_RESPONSE] if read_from else []
-    for index, step in enumerate(steps, 1):
-        lines.extend(_step_lines(index, step, recorder, replay, reads[step.case_id], index in read_from))
+    if made is not None:
+        lines.extend(
+            [f"# 1. {made.label}, which made the record the next request uses", _saving_response(made.curl, "step1")]
+        )
+    for index, step in enumerate(steps, 1 + offset):
+        on_record = made if index == 2 and made is not None else None
+        saved = index in read_from
+        lines.extend(_step_lines(index, step, recorder, replay, reads[step.case_id], saved, on_record))
     if follow_location:
         created = recorder.interactions[steps[-1].case_id].request.uri
-        lines.extend(_location_lines(len(steps), created, replay))
+        lines.extend(_location_lines(len(steps) + offset, created, replay))
     return "\n".join(lines)
 
 
 def _step_lines(
-    index: int, step: Any, recorder: Any, replay: Replay, links: dict[str, tuple[int, str, str]], saved: bool
+    index: int,
+    step: Any,
+    recorder: Any,
+    replay: Replay,
+    links: dict[str, tuple[int, str, str]],
+    saved: bool,
+    on_record: Created | None,
 ) -> list[str]:
     """One numbered request of a chain: what it reads from earlier responses, and the request itself."""
     path = step.path
     curl = _runnable(step.curl, replay)
     interaction = recorder.interactions.get(step.case_id)
     reading = []
-    if links and interaction is not None:
-        template = recorder.cases[step.case_id].value.operation.path
+    template = recorder.cases[step.case_id].value.operation.path
+    if on_record is not None and interaction is not None:
+        variable = "record_from_step1"
+        curl = _url_from_variable(curl, interaction.request.uri, variable)
+        path = template
+        expression = f"$(from_response step1 '$response.header.Location' {shlex.quote(on_record.url)})"
+        reading.append(f"{variable}={expression}")
+    elif links and interaction is not None:
         curl, used = _path_from_variables(curl, interaction.request.uri, template, links)
         for name in used:
             number, variable, expression = links[name]
@@ -105,6 +158,17 @@ def _step_lines(
     if saved:
         curl = _saving_response(curl, f"step{index}")
     return [f"# {index}. {step.method.upper()} {path}", *reading, curl]
+
+
+def _url_from_variable(curl: str, url: str, variable: str) -> str:
+    """The request sent to the URL in `variable` (a Location read when replayed), with the query it had."""
+    command, newline, comments = curl.partition("\n")
+    quoted = f" {shlex.quote(url)}"
+    if not command.endswith(quoted):
+        return curl
+    _, mark, query = url.partition("?")
+    word = f'"${variable}"' + (shlex.quote(mark + query) if mark else "")
+    return command[: -len(quoted)] + " " + word + newline + comments
 
 
 def _location_lines(created_in: int, created_at: str, replay: Replay) -> list[str]:
