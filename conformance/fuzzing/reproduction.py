@@ -7,7 +7,9 @@ bash against a fresh API:
   nothing else is masked (Schemathesis's own sanitizer, which masks any name containing `token` or `key`,
   is off, see engine.build_schema; conformance.redaction still removes every secret from every output);
 - a value a step took from an earlier response through a link (the id of the record just created) is read
-  from that response when replayed, since a fresh API hands out its own ids;
+  from that response when replayed, since a fresh API hands out its own ids; likewise a request to a
+  record an earlier, unrelated request made (a 201 with a Location) is preceded by that create and sent to
+  the Location the fresh API names; and our own Location check's finding ends with the GET it made;
 - HEAD is sent with --head (curl -X HEAD alone waits for a body that never comes), and the CA bundle the
   run trusted is named.
 """
@@ -54,6 +56,7 @@ PLAIN_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
 class Created:
     """A request that made a record (a 201 with a Location): a later finding on that record replays it first."""
 
+    case_id: str
     label: str
     curl: str
     url: str  # where it was sent: a relative Location resolves against it
@@ -83,7 +86,7 @@ class Replay:
             headers = {name: values[0] for name, values in interaction.request.headers.items() if values}
             curl = node.value.as_curl_command(headers=headers, verify=response.verify)
             label = f"{node.value.method.upper()} {node.value.operation.path}"
-            self.created[url] = Created(label, _runnable(curl, self), interaction.request.uri)
+            self.created[url] = Created(case_id, label, _runnable(curl, self), interaction.request.uri)
 
 
 def header_variable(name: str) -> str:
@@ -104,6 +107,8 @@ def reproduction(check: Any, recorder: Any, replay: Replay) -> str:
         return _runnable(info.code_sample, replay)
     first = recorder.interactions.get(steps[0].case_id)
     made = replay.created.get(first.request.uri.partition("?")[0]) if first is not None else None
+    if made is not None and made.case_id == steps[0].case_id:
+        made = None  # the request made its own record (a PUT that creates)
     follow_location = check.name == LOCATION_CHECK
     if len(steps) == 1 and made is None and not follow_location:
         return _runnable(steps[0].curl, replay)
