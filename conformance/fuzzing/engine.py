@@ -23,9 +23,10 @@ from schemathesis.engine.errors import UnresponsiveOperationError
 from schemathesis.specs.openapi.stateful import collect_transitions
 from schemathesis.wfc.escalation import escalating_provider
 
-from conformance.fuzzing.findings import CREDENTIAL_HEADERS, finding_of, is_probe
+from conformance.fuzzing.findings import finding_of, is_probe
 from conformance.fuzzing.guard import guarded
 from conformance.fuzzing.report import FuzzReport, StatefulProgress
+from conformance.fuzzing.reproduction import Replay, reproduction
 from conformance.fuzzing.scope import plan_operations
 from conformance.fuzzing.serializers import register_open_formats
 from conformance.fuzzing.stateful_roots import start_at_declared_links
@@ -70,14 +71,15 @@ class FuzzSettings:
 
 
 def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
-    """A Schemathesis schema configured for this run (seeded, with the user's headers masked in output).
+    """A Schemathesis schema configured for this run (seeded).
 
     No `max-time`: Schemathesis spends all of it, repeating its phases with new seeds; run_fuzzing stops
-    the engine at the ceiling instead.
+    the engine at the ceiling instead. No output sanitization: it masks every name that merely looks
+    sensitive (a `page_token` cursor), so its curl lines would not replay; conformance.fuzzing.reproduction
+    masks the real credentials instead, and conformance.redaction keeps them out of every output.
     """
     register_open_formats()
     start_at_declared_links()
-    sanitized = sorted({name.lower() for name in settings.headers} | CREDENTIAL_HEADERS)
     safety = settings.safety
     options: dict[str, Any] = {
         "base-url": settings.base_url,
@@ -91,7 +93,7 @@ def build_schema(document: dict[str, Any], settings: FuzzSettings) -> Any:
         "continue-on-failure": True,
         "generation": {"max-examples": settings.max_examples},
         "phases": {"stateful": {"max-steps": STATEFUL_MAX_STEPS}},
-        "output": {"sanitization": {"keys-to-sanitize": sanitized}},
+        "output": {"sanitization": {"enabled": False}},
     }
     if safety.max_rps:
         options["rate-limit"] = f"{safety.max_rps:g}/s"
@@ -128,7 +130,7 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
     progress.at(stage="fuzzing", done=0, total=report.operations_total * per_operation, cases=0, findings=0)
     try:
         with guarded(safety), _long_lived_objects_frozen():
-            _consume(stream, report, progress)
+            _consume(stream, report, progress, _replay_of(settings))
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM between two events: the engine's workers must stop first,
         stream.stop()  # or they go on sending and writing while the run reports and exits
         report.stop_reason = "interrupted"
@@ -138,6 +140,14 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
         WAITS.clear()  # a request cut off by a stop never reports its end
     report.linked_operations = _linked_operations(schema)
     return report
+
+
+def _replay_of(settings: FuzzSettings) -> Replay:
+    """What a finding's reproduction masks (the credentials sent) and names (the CA bundle trusted)."""
+    return Replay(
+        credentials=settings.headers,
+        ca_bundle=settings.tls_verify if isinstance(settings.tls_verify, str) else None,
+    )
 
 
 def _ceiling(safety: Safety, stream: Any, report: FuzzReport) -> threading.Timer | None:
@@ -180,7 +190,7 @@ def _long_lived_objects_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _consume(stream: Any, report: FuzzReport, progress: Progress) -> None:
+def _consume(stream: Any, report: FuzzReport, progress: Progress, replay: Replay) -> None:
     """Fold the engine's events into the report."""
     for event in stream:
         if isinstance(event, events.PhaseStarted):
@@ -191,7 +201,7 @@ def _consume(stream: Any, report: FuzzReport, progress: Progress) -> None:
             progress.at(phase=phase, operation="")
             progress(f"fuzzing: {phase} phase")
         elif isinstance(event, events.ScenarioFinished):
-            _record_scenario(event, report, progress)
+            _record_scenario(event, report, progress, replay)
             if report.stateful.bound_reached and not report.stateful.stopped:
                 report.stateful.stopped = True  # the last phase: stopping the engine ends only what is left of it
                 stream.stop()
@@ -244,7 +254,7 @@ def _why_not_exercised(event: events.NonFatalError, request_timeout: float) -> s
     return f"{event.info.title}: {event.info.message.strip()}"
 
 
-def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progress: Progress) -> None:
+def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progress: Progress, replay: Replay) -> None:
     if not event.is_test_scenario:
         return
     recorder = event.recorder
@@ -264,13 +274,16 @@ def _record_scenario(event: events.ScenarioFinished, report: FuzzReport, progres
     for interaction in recorder.interactions.values():
         if interaction.response is not None:
             _observe_response(interaction.response, event.label or recorder.label, report)
+    replay.note_creations(recorder)
     for case_id, checks in recorder.checks.items():
         for check in checks:
             if check.status != Status.FAILURE or check.failure_info is None:
                 continue
             interaction = recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
-            finding = finding_of(check, recorder.cases[case_id].value, response, report.declared_methods)
+            case = recorder.cases[case_id].value
+            curl = reproduction(check, recorder, replay)
+            finding = finding_of(check, case, response, report.declared_methods, curl)
             if finding is not None:
                 report.add_finding(finding)
     explained = event.label is not None and any(m.startswith(f"{event.label}:") for m in report.errors)

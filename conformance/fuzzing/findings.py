@@ -56,8 +56,10 @@ def sent_label(case: Any) -> str:
     return f"{str(case.method).upper()} {case.operation.path}"
 
 
-def finding_of(check: Any, case: Any, response: Any | None, declared_methods: set[str]) -> Finding | None:
+def finding_of(check: Any, case: Any, response: Any | None, declared_methods: set[str], curl: str) -> Finding | None:
     """The finding a failed check makes, under the requirement it violates; None when it is no violation.
+
+    `curl` replays it (conformance.fuzzing.reproduction).
 
     A request with an undeclared method is not a valid request: a server error to it is a failure on
     malformed input (NET-10), never EXP-03. A 501 to it is what RFC 9110 section 15.6.2 asks of a server
@@ -91,7 +93,7 @@ def finding_of(check: Any, case: Any, response: Any | None, declared_methods: se
         message=str(failure.message),
         status_code=getattr(failure, "status_code", None),
         occurrences=1,
-        curl=check.failure_info.code_sample,
+        curl=curl,
         response_body=server_error_body(response),
     )
 
