@@ -107,7 +107,8 @@ def test_junit_failure_is_one_line_cause_over_an_evidence_table(defect_run: CliR
     assert failure.get("message") == reason and "\n" not in failure.get("message")
     body = failure.text or ""
     assert re.search(r"^operation\s+cases$", body, re.M) and re.search(r"^GET /cases\s+\d+$", body, re.M)
-    assert re.search(r"^Reproduce: curl .*-X GET", body, re.M) and "Response body: " in body and "How to fix it: " in body
+    assert re.search(r"^Reproduce: curl .*-X GET", body, re.M)
+    assert "Response body: " in body and "How to fix it: " in body
     properties = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
     assert properties["read-only"] == "false" and properties["complete"] == "true" and "incomplete" not in properties
 
