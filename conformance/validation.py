@@ -16,18 +16,46 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
+import regress
 from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.schemas import schema_v2, schema_v30, schema_v31
+from openapi_spec_validator.validation.keywords import KeywordValidator, OpenAPIV30ValueValidator
 
 from conformance.operations import HTTP_METHODS
 from conformance.refs import dangling_refs
 
-SPEC_VALIDATORS = {
-    "swagger-2.0": OpenAPIV2SpecValidator,
-    "openapi-3.0": OpenAPIV30SpecValidator,
-    "openapi-3.1": OpenAPIV31SpecValidator,
-}
+
+class TypedDefaults(OpenAPIV30ValueValidator):
+    """Swagger 2.0 and OpenAPI 3.0: a `default` "MUST conform to the defined type"; its `format` is not asserted
+    (formats are open-ended there, and validating them is optional in the JSON Schema draft they build on)."""
+
+    value_validator_format_checker = None
+
+
+class AnnotatedDefaults(KeywordValidator):
+    """OpenAPI 3.1: `default` is a JSON Schema 2020-12 annotation, RECOMMENDED (not required) to be valid against
+    its schema (2020-12 validation, section 9.2), and a schema may declare another dialect (`$schema`,
+    `jsonSchemaDialect`) in which it reads differently: a default is never a reason to call the document invalid."""
+
+    def __call__(self, schema: Any, value: Any) -> Iterator[ValidationError]:
+        return iter(())
+
+
+class V2Validator(OpenAPIV2SpecValidator):
+    keyword_validators = {**OpenAPIV2SpecValidator.keyword_validators, "default": TypedDefaults}
+
+
+class V30Validator(OpenAPIV30SpecValidator):
+    keyword_validators = {**OpenAPIV30SpecValidator.keyword_validators, "default": TypedDefaults}
+
+
+class V31Validator(OpenAPIV31SpecValidator):
+    keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "default": AnnotatedDefaults}
+
+
+# openapi-spec-validator, with `default` judged as each version of the specification says.
+SPEC_VALIDATORS = {"swagger-2.0": V2Validator, "openapi-3.0": V30Validator, "openapi-3.1": V31Validator}
 SCHEMAS = {"swagger-2.0": schema_v2, "openapi-3.0": schema_v30, "openapi-3.1": schema_v31}
 # The fields of a path item that are operations (OpenAPI 2.0 to 3.1).
 # Path items are checked one by one to place a semantic error only in documents up to this size.
@@ -80,8 +108,11 @@ def document_problems(document: dict[str, Any], flavour: str) -> list[DocumentPr
     problems = [problem_at(parts, f"$ref {ref!r} points nowhere") for parts, ref in dangling_refs(document)]
     structural, semantic, gave_up = _spec_validator_errors(document, flavour)
     if structural:
-        located = [problem_at(list(error.absolute_path), error.message) for error in structural]
-        problems += explained(document, flavour) or located
+        explanation = explained(document, flavour)
+        if explanation is None:
+            problems += [problem_at(list(error.absolute_path), error.message) for error in structural]
+        else:  # empty when the fast validator's only complaint was a valid ECMA-262 pattern
+            problems += explanation
     problems += placed(document, flavour, semantic)
     if gave_up and not problems:  # otherwise it gave up because of the problems already found
         problems.append(DocumentProblem("$", f"openapi-spec-validator could not check the document: {gave_up}"))
@@ -110,14 +141,31 @@ def _spec_validator_errors(document: dict[str, Any], flavour: str) -> tuple[list
 # --- structural errors, explained ------------------------------------------------------------------
 
 
-def explained(document: dict[str, Any], flavour: str) -> list[DocumentProblem]:
-    """Each schema error followed down to the field at fault; empty when pure-Python jsonschema cannot say."""
+# The OpenAPI schemas mark `pattern` as a "regex": an ECMA-262 regular expression (`\\p{L}` is one), so it is
+# judged as one (Python's `re` would refuse valid patterns). No other format is asserted, as the fast
+# validator asserts none.
+ECMA_REGEX = jsonschema.FormatChecker(formats=())
+
+
+@ECMA_REGEX.checks("regex", raises=regress.RegressError)
+def is_ecma_regex(instance: object) -> bool:
+    if isinstance(instance, str):
+        regress.Regex(instance)
+    return True
+
+
+def explained(document: dict[str, Any], flavour: str) -> list[DocumentProblem] | None:
+    """Each schema error followed down to the field at fault; None when pure-Python jsonschema cannot say.
+
+    It is the judge: the fast validator (jsonschema-rs, when installed) reads `pattern`s with a regex engine
+    that refuses some valid ECMA-262 ones (literal braces, as JavaScript reads them).
+    """
     schema = SCHEMAS[flavour]
     try:
-        validator = jsonschema.validators.validator_for(schema)(schema)
+        validator = jsonschema.validators.validator_for(schema)(schema, format_checker=ECMA_REGEX)
         return [problem for error in validator.iter_errors(document) for problem in _leaves(error)]
     except Exception:  # e.g. YAML's non-string keys: the fast validator's places still stand
-        return []
+        return None
 
 
 def _leaves(error: ValidationError) -> Iterator[DocumentProblem]:
@@ -143,6 +191,9 @@ def _leaves(error: ValidationError) -> Iterator[DocumentProblem]:
             for name in unexpected:
                 yield problem_at([*parts, name], f"{name!r} is not a field of this object{hint}")
             return
+    if error.validator == "format" and error.validator_value == "regex":
+        yield problem_at(parts, f"{error.instance!r} is not an ECMA-262 regular expression ({error.cause})")
+        return
     yield problem_at(parts, error.message)
 
 

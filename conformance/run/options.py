@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conformance.safety import DEFAULT_MAX_RPS, DEFAULT_REQUEST_TIMEOUT
+from conformance.spec import DEFAULT_MAX_DOCUMENT_MB
 
 DEFAULT_MAX_EXAMPLES = 25
 MAX_WORKERS = 16
@@ -77,6 +78,14 @@ RUN_OPTIONS = (
         "Also fetch external $refs from this host (default: only the spec's own origin).",
         multiple=True,
         field_name="allow_ref_hosts",
+    ),
+    Option(
+        "max-document-size",
+        "Megabytes an OpenAPI document (and each document its $refs fetch) may have; larger is refused as hostile.",
+        kind=int,
+        default=DEFAULT_MAX_DOCUMENT_MB,
+        minimum=1,
+        field_name="max_document_mb",
     ),
     Option("read-only", "Send only GET, HEAD and OPTIONS: use this against live systems.", kind=bool, default=False),
     Option(

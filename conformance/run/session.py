@@ -104,7 +104,11 @@ class RunSession:
         """Fetch, bundle and validate the document once (from `source`, else --spec); SpecError when unusable."""
         if self.spec is None:
             self.spec = load_spec(
-                source or self.settings.spec, self.headers(), self.verify(), frozenset(self.settings.allow_ref_hosts)
+                source or self.settings.spec,
+                self.headers(),
+                self.verify(),
+                frozenset(self.settings.allow_ref_hosts),
+                self.settings.max_document_mb,
             )
         return self.spec
 

@@ -10,6 +10,7 @@ from conformance.container import ContainerRequest
 from conformance.errors import UsageError
 from conformance.run.options import ALL_OPTIONS, DEFAULT_MAX_EXAMPLES
 from conformance.safety import DEFAULT_REQUEST_TIMEOUT, RateLimitBasis, Safety, rate_limit
+from conformance.spec import DEFAULT_MAX_DOCUMENT_MB
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class RunSettings:
     workers: int = 1
     ca_bundle: str | None = None
     allow_ref_hosts: tuple[str, ...] = ()
+    max_document_mb: int = DEFAULT_MAX_DOCUMENT_MB
     read_only: bool = False
     max_rps: float | None = None  # None: conformance.safety.rate_limit decides; 0: no limit
     trusted_target: bool = False
