@@ -21,6 +21,7 @@ from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.schemas import schema_v2, schema_v30, schema_v31
 from openapi_spec_validator.validation.keywords import KeywordValidator, OpenAPIV30ValueValidator
+from openapi_spec_validator.validation.validators import SpecValidator
 
 from conformance.operations import HTTP_METHODS
 from conformance.refs import dangling_refs
@@ -42,20 +43,17 @@ class AnnotatedDefaults(KeywordValidator):
         return iter(())
 
 
-class V2Validator(OpenAPIV2SpecValidator):
-    keyword_validators = {**OpenAPIV2SpecValidator.keyword_validators, "default": TypedDefaults}
+def judging_defaults(base: type[SpecValidator], defaults: type[KeywordValidator]) -> type[SpecValidator]:
+    """openapi-spec-validator's validator for one version, with `default` judged as that version says."""
+    keywords = {**base.keyword_validators, "default": defaults}
+    return type(base.__name__, (base,), {"keyword_validators": keywords})
 
 
-class V30Validator(OpenAPIV30SpecValidator):
-    keyword_validators = {**OpenAPIV30SpecValidator.keyword_validators, "default": TypedDefaults}
-
-
-class V31Validator(OpenAPIV31SpecValidator):
-    keyword_validators = {**OpenAPIV31SpecValidator.keyword_validators, "default": AnnotatedDefaults}
-
-
-# openapi-spec-validator, with `default` judged as each version of the specification says.
-SPEC_VALIDATORS = {"swagger-2.0": V2Validator, "openapi-3.0": V30Validator, "openapi-3.1": V31Validator}
+SPEC_VALIDATORS = {
+    "swagger-2.0": judging_defaults(OpenAPIV2SpecValidator, TypedDefaults),
+    "openapi-3.0": judging_defaults(OpenAPIV30SpecValidator, TypedDefaults),
+    "openapi-3.1": judging_defaults(OpenAPIV31SpecValidator, AnnotatedDefaults),
+}
 SCHEMAS = {"swagger-2.0": schema_v2, "openapi-3.0": schema_v30, "openapi-3.1": schema_v31}
 # The fields of a path item that are operations (OpenAPI 2.0 to 3.1).
 # Path items are checked one by one to place a semantic error only in documents up to this size.
