@@ -179,7 +179,8 @@ def main() -> None:
     parser.add_argument("--max-document-size", type=int, default=DEFAULT_MAX_DOCUMENT_MB, help="megabytes")
     parser.add_argument("--only", default="", help="only documents whose path contains this text")
     args = parser.parse_args()
-    chosen = [(OAS_EXAMPLES, OAS_EXAMPLES.documents), (GITHUB, GITHUB_ALL if args.github == "all" else GITHUB.documents)]
+    github = GITHUB_ALL if args.github == "all" else GITHUB.documents
+    chosen = [(OAS_EXAMPLES, OAS_EXAMPLES.documents), (GITHUB, github)]
     paths = [path for package, wanted in chosen for path in documents(package, fetch(package, args.corpus), wanted)]
     paths = [path for path in paths if args.only in str(path)]
     # The largest first: the long poles start early and the small documents fill in around them.
