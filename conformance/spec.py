@@ -28,7 +28,8 @@ from conformance.http import (
     read_response_capped,
 )
 from conformance.refs import RefPolicy, bundle_external_refs
-from conformance.validation import DocumentProblem, document_problems
+from conformance.validation import DocumentProblem, document_problems, problem_at
+from conformance.yaml_documents import as_json, load_yaml
 
 MEGABYTE = 1024 * 1024
 # A cap against hostile input (a document is parsed whole, in memory), not a judgement of the API: real
@@ -153,7 +154,7 @@ def parse(raw: bytes, source: str) -> dict[str, Any]:
         raise SpecError(f"{source} is nested too deeply to be an OpenAPI document") from None
     except ValueError:
         try:
-            document = yaml.safe_load(text)
+            document = load_yaml(text)
         except RecursionError:
             raise SpecError(f"{source} is nested too deeply to be an OpenAPI document") from None
         except yaml.YAMLError as exc:
@@ -208,6 +209,8 @@ def load_spec(
             raise SpecError(str(exc)) from None
 
     external = bundle_external_refs(document, url or str(Path(source).resolve()), policy, load_external)
+    document, not_json = as_json(document)  # YAML's non-string keys and dates: tested as JSON, and reported
+    problems = [problem_at(parts, message) for parts, message in not_json] + document_problems(document, flavour)
     return LoadedSpec(
         source=source,
         raw=raw,
@@ -215,7 +218,7 @@ def load_spec(
         flavour=flavour,
         url=url,
         external_refs=tuple(external),
-        problems=tuple(document_problems(document, flavour)),
+        problems=tuple(problems),
     )
 
 
