@@ -198,9 +198,7 @@ def main() -> None:
         "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "max_document_mb": args.max_document_size,
-        "packages": [
-            {"name": p.name, "version": p.version, "sha256": p.sha256} for p, _ in chosen
-        ],
+        "packages": [{"name": p.name, "version": p.version, "sha256": p.sha256} for p, _ in chosen],
         "summary": summary(rows),
         "large_case": next((row for row in rows if row["document"] == LARGE_CASE), None),
         "documents": rows,

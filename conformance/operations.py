@@ -22,10 +22,14 @@ class Operation:
 
 
 def all_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(path, method, definition) of every operation in the document, with or without an operationId."""
-    for path, item in (document.get("paths") or {}).items():
+    """(path, method, definition) of every operation in the document, with or without an operationId.
+
+    Read defensively: an invalid document (paths or path items that are not mappings) is still walked.
+    """
+    paths = document.get("paths")
+    for path, item in (paths if isinstance(paths, dict) else {}).items():
         for method in HTTP_METHODS:
-            operation = (item or {}).get(method)
+            operation = item.get(method) if isinstance(item, dict) else None
             if isinstance(operation, dict):
                 yield path, method, operation
 

@@ -15,6 +15,7 @@ from conformance.fuzzing.engine import FuzzSettings, build_schema
 from conformance.fuzzing.scope import PlannedOperation, plan_operations
 from conformance.safety import Safety
 
+WHOLE_DOCUMENT = "(the whole document)"
 # Never contacted: the schema is only built, never executed.
 NOWHERE = "http://127.0.0.1:9"
 
@@ -31,13 +32,17 @@ class RunPlan:
 def plan_run(document: dict[str, Any], read_only: bool = False) -> RunPlan:
     """The plan of a run over `document`, without sending a request."""
     settings = FuzzSettings(base_url=NOWHERE, headers={}, seed=0, max_examples=1, safety=Safety(read_only=read_only))
-    schema = build_schema(copy.deepcopy(document), settings)  # Schemathesis may write into what it is given
     loaded = 0
     unloadable: dict[str, str] = {}
-    for result in schema.get_all_operations():
-        if isinstance(result, Ok):
-            loaded += 1
-        else:
-            error = result.err()
-            unloadable[error.label] = " ".join(str(error.message).split())
+    try:
+        schema = build_schema(copy.deepcopy(document), settings)  # Schemathesis may write into what it is given
+        for result in schema.get_all_operations():
+            if isinstance(result, Ok):
+                loaded += 1
+            else:
+                error = result.err()
+                unloadable[error.label] = " ".join(str(error.message).split())
+    except Exception as exc:  # an invalid document (EXP-01 lists why) can stop Schemathesis reading it at all
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        unloadable[WHOLE_DOCUMENT] = f"the fuzzer cannot read the document ({detail}); its problems (EXP-01) say why"
     return RunPlan(plan_operations(document, read_only), loaded, unloadable)

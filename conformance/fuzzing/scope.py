@@ -57,10 +57,10 @@ def plan_operations(document: dict[str, Any], read_only: bool) -> dict[str, Plan
     """Every operation of the document, with the facts the scopes read."""
     planned = {}
     for path, method, definition in all_operations(document):
-        path_item = (document.get("paths") or {}).get(path) or {}
-        responses = [resolve(document, r) for r in (definition.get("responses") or {}).values()]
+        path_item = document["paths"][path]
+        responses = [resolve(document, r) for r in _values(definition.get("responses"))]
         responses = [r for r in responses if isinstance(r, dict)]
-        contents = [media or {} for r in responses for media in (r.get("content") or {}).values()]
+        contents = [media for r in responses for media in _values(r.get("content")) if isinstance(media, dict)]
         swagger_produces = bool(definition.get("produces", document.get("produces")))
         label = f"{method.upper()} {path}"
         planned[label] = PlannedOperation(
@@ -76,6 +76,11 @@ def plan_operations(document: dict[str, Any], read_only: bool) -> dict[str, Plan
             left_out=READ_ONLY_LEFT_OUT if read_only and method.upper() not in SAFE_METHODS else "",
         )
     return planned
+
+
+def _values(mapping: Any) -> list[Any]:
+    """The values of what should be a mapping; none when an invalid document has something else there."""
+    return list(mapping.values()) if isinstance(mapping, dict) else []
 
 
 Includes = Callable[[PlannedOperation, "FuzzReport"], bool]
