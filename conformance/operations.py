@@ -28,6 +28,7 @@ def all_operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[st
     """
     paths = document.get("paths")
     for path, item in (paths if isinstance(paths, dict) else {}).items():
+        item = resolve(document, item)  # a path item may be a $ref (to components.pathItems in 3.1)
         for method in HTTP_METHODS:
             operation = item.get(method) if isinstance(item, dict) else None
             if isinstance(operation, dict):

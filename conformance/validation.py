@@ -20,7 +20,7 @@ import regress
 from jsonschema.exceptions import ValidationError
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
 from openapi_spec_validator.schemas import schema_v2, schema_v30, schema_v31
-from openapi_spec_validator.validation.keywords import KeywordValidator, OpenAPIV30ValueValidator
+from openapi_spec_validator.validation.keywords import KeywordValidator, OpenAPIV30ValueValidator, OperationValidator
 from openapi_spec_validator.validation.validators import SpecValidator
 
 from conformance.operations import HTTP_METHODS
@@ -43,22 +43,35 @@ class AnnotatedDefaults(KeywordValidator):
         return iter(())
 
 
-def judging_defaults(base: type[SpecValidator], defaults: type[KeywordValidator]) -> type[SpecValidator]:
+class OperationWithBody(OperationValidator):
+    """openapi-spec-validator's checks of an operation, and of the schemas of its request body (OpenAPI 3),
+    which it leaves out: an invalid schema there is as much a problem as in a response."""
+
+    def __call__(self, url: str, name: str, operation: Any, path_parameters: Any) -> Iterator[ValidationError]:
+        yield from super().__call__(url, name, operation, path_parameters)
+        if "requestBody" in operation and "content" in operation / "requestBody":
+            yield from self.registry["content"](operation / "requestBody" / "content")
+
+
+def judged(base: type[SpecValidator], defaults: type[KeywordValidator]) -> type[SpecValidator]:
     """openapi-spec-validator's validator for one version, with `default` judged as that version says."""
     keywords = {**base.keyword_validators, "default": defaults}
+    if "content" in keywords:  # OpenAPI 3: request bodies
+        keywords["operation"] = OperationWithBody
     return type(base.__name__, (base,), {"keyword_validators": keywords})
 
 
 SPEC_VALIDATORS = {
-    "swagger-2.0": judging_defaults(OpenAPIV2SpecValidator, TypedDefaults),
-    "openapi-3.0": judging_defaults(OpenAPIV30SpecValidator, TypedDefaults),
-    "openapi-3.1": judging_defaults(OpenAPIV31SpecValidator, AnnotatedDefaults),
+    "swagger-2.0": judged(OpenAPIV2SpecValidator, TypedDefaults),
+    "openapi-3.0": judged(OpenAPIV30SpecValidator, TypedDefaults),
+    "openapi-3.1": judged(OpenAPIV31SpecValidator, AnnotatedDefaults),
 }
 SCHEMAS = {"swagger-2.0": schema_v2, "openapi-3.0": schema_v30, "openapi-3.1": schema_v31}
 # The fields of a path item that are operations (OpenAPI 2.0 to 3.1).
 # Path items are checked one by one to place a semantic error only in documents up to this size.
 MAX_PATH_ITEMS_TO_PLACE = 200
 MAX_MESSAGE = 300
+NOT_ECMA = "is not an ECMA-262 regular expression"
 PROPERTY = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 # openapi-spec-validator names the operation in these messages: "... for 'get' [operation] in '/cases' ..."
 NAMED_OPERATION = re.compile(r"for '(?P<method>[a-z]+)'(?: operation)? in '(?P<path>[^']*)'")
@@ -111,7 +124,7 @@ def document_problems(document: dict[str, Any], flavour: str) -> list[DocumentPr
             problems += [problem_at(list(error.absolute_path), error.message) for error in structural]
         else:  # empty when the fast validator's only complaint was a valid ECMA-262 pattern
             problems += explanation
-    problems += placed(document, flavour, semantic)
+    problems += placed(document, flavour, [m for m in semantic if not _pattern_located(m, problems)])
     if gave_up and not problems:  # otherwise it gave up because of the problems already found
         problems.append(DocumentProblem("$", f"openapi-spec-validator could not check the document: {gave_up}"))
     return list(dict.fromkeys(problems))
@@ -134,6 +147,12 @@ def _spec_validator_errors(document: dict[str, Any], flavour: str) -> tuple[list
     except Exception as exc:  # the walk met what the schema errors (or a dangling $ref) already explain
         return structural, semantic, f"{type(exc).__name__}: {exc}"
     return structural, semantic, ""
+
+
+def _pattern_located(message: str, problems: list[DocumentProblem]) -> bool:
+    """A semantic "'...' is not a 'regex'" for a pattern the schema errors already placed at its field."""
+    pattern, _, rest = message.rpartition(" is not a ")
+    return rest == "'regex'" and any(p.message.startswith(f"{pattern} {NOT_ECMA}") for p in problems)
 
 
 # --- structural errors, explained ------------------------------------------------------------------
@@ -190,7 +209,7 @@ def _leaves(error: ValidationError) -> Iterator[DocumentProblem]:
                 yield problem_at([*parts, name], f"{name!r} is not a field of this object{hint}")
             return
     if error.validator == "format" and error.validator_value == "regex":
-        yield problem_at(parts, f"{error.instance!r} is not an ECMA-262 regular expression ({error.cause})")
+        yield problem_at(parts, f"{error.instance!r} {NOT_ECMA} ({error.cause})")
         return
     yield problem_at(parts, error.message)
 

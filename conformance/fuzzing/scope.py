@@ -57,7 +57,7 @@ def plan_operations(document: dict[str, Any], read_only: bool) -> dict[str, Plan
     """Every operation of the document, with the facts the scopes read."""
     planned = {}
     for path, method, definition in all_operations(document):
-        path_item = document["paths"][path]
+        path_item = resolve(document, document["paths"][path])
         responses = [resolve(document, r) for r in _values(definition.get("responses"))]
         responses = [r for r in responses if isinstance(r, dict)]
         contents = [media for r in responses for media in _values(r.get("content")) if isinstance(media, dict)]
