@@ -15,7 +15,7 @@ class DocumentTooComplex(ValueError):
     """The parsed document is a bomb, a cycle or nested beyond reason; the message says which."""
 
 
-def check_document_shape(document: Any) -> None:
+def check_document_shape(document: Any, max_nodes: int = MAX_EXPANDED_NODES) -> None:
     """Raise DocumentTooComplex unless the expanded document is small, acyclic and shallow enough."""
     sizes: dict[int, int] = {}
     depths: dict[int, int] = {}
@@ -33,9 +33,9 @@ def check_document_shape(document: Any) -> None:
             containers = [c for c in children if isinstance(c, dict | list)]
             size = 1 + len(children) + sum(sizes[id(c)] for c in containers)
             depth = 1 + max((depths[id(c)] for c in containers), default=0)
-            if size > MAX_EXPANDED_NODES:
+            if size > max_nodes:
                 raise DocumentTooComplex(
-                    f"expands to more than {MAX_EXPANDED_NODES:,} nodes (a YAML alias bomb?); refusing to process it"
+                    f"expands to more than {max_nodes:,} nodes (a YAML alias bomb?); refusing to process it"
                 )
             if depth > MAX_DEPTH:
                 raise DocumentTooComplex(f"is nested more than {MAX_DEPTH} levels deep; refusing to process it")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.document_limits import MAX_EXPANDED_NODES
 from conformance.errors import SpecError
 from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
 from conformance.fuzzing.planning import WHOLE_DOCUMENT, plan_run
@@ -14,7 +15,7 @@ from conformance.fuzzing.scope import coverage_of
 from conformance.run.session import RunSession
 from conformance.run.settings import RunSettings
 from conformance.safety import Safety
-from conformance.spec import MEGABYTE, load_spec
+from conformance.spec import MEGABYTE, load_spec, parse
 from conformance.validation import document_problems
 from tests.conftest import run_cli
 from tests.tiny_api import serve_api
@@ -189,3 +190,9 @@ def test_every_corpus_example_is_taken_in_without_a_crash() -> None:
             assert str(refused), path
             continue
         plan_run(spec.document)
+
+
+def test_a_large_document_without_aliases_is_never_taken_for_a_bomb() -> None:
+    nodes = MAX_EXPANDED_NODES + 1  # each a byte or two written out: an honest document, just large
+    raw = json.dumps({"openapi": "3.0.3", "x-codes": [0] * nodes}, separators=(",", ":")).encode()
+    assert len(parse(raw, "large.json")["x-codes"]) == nodes
