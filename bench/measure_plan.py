@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from bench.synthetic import generic_server, synthetic_document
-from conformance.fuzzing.engine import FuzzSettings, build_schema, run_fuzzing
+from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
+from conformance.fuzzing.planning import plan_run
 from conformance.progress import Progress
 from conformance.safety import Safety
 
@@ -37,9 +38,7 @@ def main() -> None:
         started = time.perf_counter()
         spec = load_spec(str(path))
         loaded = time.perf_counter()
-        settings = FuzzSettings(base_url="http://127.0.0.1:9", headers={}, seed=1, max_examples=1, safety=Safety())
-        schema = build_schema(spec.document, settings)
-        planned = sum(1 for result in schema.get_all_operations() if result.ok())
+        planned = plan_run(spec.document).fuzzer_operations
         finished = time.perf_counter()
         row = {
             "operations": args.operations,
