@@ -142,6 +142,8 @@ def _spec_validator_errors(document: dict[str, Any], flavour: str) -> tuple[list
     semantic: list[str] = []
     try:
         for error in validator(document).iter_errors():
+            if _only_a_should(error, flavour):
+                continue
             if (tuple(error.absolute_path), error.message) not in seen:
                 semantic.append(" ".join(str(error.message).split()))
     except Exception as exc:  # the walk met what the schema errors (or a dangling $ref) already explain
@@ -153,6 +155,13 @@ def _pattern_located(message: str, problems: list[DocumentProblem]) -> bool:
     """A semantic "'...' is not a 'regex'" for a pattern the schema errors already placed at its field."""
     pattern, _, rest = message.rpartition(" is not a ")
     return rest == "'regex'" and any(p.message.startswith(f"{pattern} {NOT_ECMA}") for p in problems)
+
+
+def _only_a_should(error: ValidationError, flavour: str) -> bool:
+    """What the meta-schemas openapi-schema-validator checks schemas with flag, though the specification
+    only recommends it: in 3.0 (JSON Schema Wright draft 00, 5.20) and 3.1 (2020-12 validation, 6.1.2) an
+    enum's elements SHOULD be unique (Swagger 2.0's draft 4 says MUST)."""
+    return flavour != "swagger-2.0" and error.validator == "uniqueItems" and list(error.path)[-1:] == ["enum"]
 
 
 # --- structural errors, explained ------------------------------------------------------------------

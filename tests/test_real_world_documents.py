@@ -110,6 +110,17 @@ def test_defaults_are_judged_as_each_version_says() -> None:
     assert [p.message for p in document_problems(document, "openapi-3.0")] == ["'7' is not of type 'integer'"]
 
 
+def test_what_the_specification_only_recommends_is_no_problem() -> None:
+    """An enum's elements SHOULD be unique (JSON Schema Wright draft 00, 5.20); `required`'s MUST be."""
+    schema = {"type": "object", "properties": {"s": {"type": "string", "enum": ["a", "a"]}}, "required": ["s"]}
+    parameters = [{"name": "q", "in": "query", "schema": schema}]
+    operation = {"parameters": parameters, "responses": {"200": {"description": "ok"}}}
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": operation}}}
+    assert document_problems(document, "openapi-3.0") == []
+    schema["required"] = ["s", "s"]
+    assert "has non-unique elements" in document_problems(document, "openapi-3.0")[0].message
+
+
 # shape -> what the plan says it cannot read (the document's problems say why, located, for EXP-01)
 BROKEN_SHAPES = {
     "paths is a list": ({"paths": []}, {WHOLE_DOCUMENT}),
