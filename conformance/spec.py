@@ -32,9 +32,9 @@ from conformance.validation import DocumentProblem, document_problems, problem_a
 from conformance.yaml_documents import as_json, load_yaml
 
 MEGABYTE = 1024 * 1024
-# A cap against hostile input (a document is parsed whole, in memory), not a judgement of the API: real
-# descriptions reach 10-15 MB (GitHub's REST API: 13 MB, 1,000+ operations), so 64 MB leaves room for a
-# bigger API while keeping a parse within a few GB (`--max-document-size` raises it).
+# A cap against hostile input (a document is parsed whole, in memory), not a judgement of the API. Real
+# descriptions reach 10-15 MB (GitHub's REST API: 13 MB, 1,223 operations, about 150 MB to load, validate
+# and plan: bench/corpus.py); 64 MB admits one five times that size and keeps intake under about 1 GB.
 DEFAULT_MAX_DOCUMENT_MB = 64
 
 
