@@ -134,6 +134,10 @@ def summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _seconds(row: dict[str, Any], step: str) -> str:
+    return f"{row[step + '_s']} ({row[step + '_cpu_s']})" if step + "_s" in row else ""
+
+
 def markdown(results: dict[str, Any]) -> str:
     m = results["machine"]
     s = results["summary"]
@@ -147,13 +151,15 @@ def markdown(results: dict[str, Any]) -> str:
         f"**{s['documents']} documents: {counts}**; {s['unloadable_operations']} operations the fuzzer cannot "
         f"load; {s['unlocated_problems']} problems without a place.",
         "",
+        "Times are wall (CPU) seconds; peak is the process's peak memory, intake what the document added to it.",
+        "",
         "| document | KB | outcome | operations | problems | load+validate (s) | plan (s) | peak (MB) | intake (MB) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in sorted(results["documents"], key=lambda r: -r["bytes"]):
         lines.append(
             f"| {row['document']} | {row['bytes'] // 1024} | {row['outcome']} | {row.get('operations', '')} "
-            f"| {row.get('problems', '')} | {row.get('load_validate_s', '')} | {row.get('plan_s', '')} "
+            f"| {row.get('problems', '')} | {_seconds(row, 'load_validate')} | {_seconds(row, 'plan')} "
             f"| {row.get('peak_mb', '')} | {row.get('intake_mb', '')} |"
         )
     details = [row for row in results["documents"] if row["outcome"] != "accepted" or row.get("unloadable")]

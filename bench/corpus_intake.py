@@ -18,6 +18,12 @@ def peak_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def cpu_s() -> float:
+    """CPU seconds so far: steadier than wall time on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def intake(path: str, max_mb: int) -> dict[str, Any]:
     """accepted (valid), invalid (loaded, every problem located for EXP-01), refused (exit 2) or crashed."""
     from conformance.errors import SpecError
@@ -26,10 +32,10 @@ def intake(path: str, max_mb: int) -> dict[str, Any]:
 
     baseline = peak_mb()
     row: dict[str, Any] = {"baseline_mb": baseline}
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), cpu_s()
     try:
         spec = load_spec(path, max_mb=max_mb)
-        loaded = time.perf_counter()
+        loaded, loaded_cpu = time.perf_counter(), cpu_s()
         plan = plan_run(spec.document)
     except SpecError as exc:
         row.update(outcome="refused", reason=str(exc))
@@ -37,7 +43,7 @@ def intake(path: str, max_mb: int) -> dict[str, Any]:
     except Exception:  # what the benchmark exists to find: every one is a bug to fix
         row.update(outcome="crashed", traceback=traceback.format_exc())
         return row
-    finished = time.perf_counter()
+    finished, finished_cpu = time.perf_counter(), cpu_s()
     problems = [str(problem) for problem in spec.problems]
     row.update(
         outcome="invalid" if problems else "accepted",
@@ -50,6 +56,8 @@ def intake(path: str, max_mb: int) -> dict[str, Any]:
         unloadable=plan.unloadable,
         load_validate_s=round(loaded - started, 3),
         plan_s=round(finished - loaded, 3),
+        load_validate_cpu_s=round(loaded_cpu - started_cpu, 2),
+        plan_cpu_s=round(finished_cpu - loaded_cpu, 2),
         peak_mb=peak_mb(),
         intake_mb=round(peak_mb() - baseline, 1),
     )
