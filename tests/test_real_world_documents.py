@@ -12,6 +12,7 @@ from conformance.errors import SpecError
 from conformance.fuzzing.engine import FuzzSettings, run_fuzzing
 from conformance.fuzzing.planning import WHOLE_DOCUMENT, plan_run
 from conformance.fuzzing.scope import coverage_of
+from conformance.progress import Progress
 from conformance.run.session import RunSession
 from conformance.run.settings import RunSettings
 from conformance.safety import Safety
@@ -166,7 +167,7 @@ def test_an_operation_the_fuzzer_cannot_generate_for_is_named_with_the_reason() 
         settings = FuzzSettings(
             base_url=api.base, headers={}, seed=1, max_examples=3, safety=Safety(max_rps=0), phases=("fuzzing",)
         )
-        report = run_fuzzing(document, settings, lambda _: None)
+        report = run_fuzzing(document, settings, Progress())
     coverage = coverage_of("EXP-03", report)
     assert set(coverage.exercised) == {"GET /letters"}
     assert "unsupported regular expression" in coverage.not_exercised["GET /greek"]

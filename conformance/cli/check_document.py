@@ -25,7 +25,7 @@ from conformance.run.execution import execute
 from conformance.run.settings import RunSettings
 from conformance.verdicts import ExitCode
 
-DOCUMENT_OPTIONS = ("header", "profile", "out", "ca-bundle", "allow-ref-host")
+DOCUMENT_OPTIONS = ("header", "profile", "out", "ca-bundle", "allow-ref-host", "max-document-size")
 # When several documents end differently, the command's code is the gravest of theirs.
 GRAVITY = (ExitCode.CONFORMANT, ExitCode.NOT_CONFORMANT, ExitCode.UNUSABLE, ExitCode.INTERRUPTED)
 
