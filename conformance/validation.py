@@ -122,8 +122,11 @@ def document_problems(document: dict[str, Any], flavour: str) -> list[DocumentPr
         explanation = explained(document, flavour)
         if explanation is None:
             problems += [problem_at(list(error.absolute_path), error.message) for error in structural]
-        else:  # empty when the fast validator's only complaint was a valid ECMA-262 pattern
+        elif explanation:
             problems += explanation
+        else:  # what pure-Python jsonschema does not check (uri formats), or valid ECMA-262 patterns it refused
+            remaining = SPEC_VALIDATORS[flavour].schema_validator.iter_errors(_ecma_set_aside(document))
+            problems += [problem_at(list(error.absolute_path), error.message) for error in remaining]
     problems += placed(document, flavour, [m for m in semantic if not _pattern_located(m, problems)])
     if gave_up and not problems:  # otherwise it gave up because of the problems already found
         problems.append(DocumentProblem("$", f"openapi-spec-validator could not check the document: {gave_up}"))
@@ -177,6 +180,29 @@ ECMA_REGEX = jsonschema.FormatChecker(formats=())
 def is_ecma_regex(instance: object) -> bool:
     if isinstance(instance, str):
         regress.Regex(instance)
+    return True
+
+
+def _ecma_set_aside(node: Any) -> Any:
+    """A copy with every valid ECMA-262 `pattern` made empty, for a validator whose regex engine refuses some.
+
+    Recursion is bounded: conformance.document_limits refused documents nested deeper than it allows.
+    """
+    if isinstance(node, list):
+        return [_ecma_set_aside(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {key: _ecma_set_aside(value) for key, value in node.items()}
+    if isinstance(copy.get("pattern"), str) and _is_ecma_regex(copy["pattern"]):
+        copy["pattern"] = ""
+    return copy
+
+
+def _is_ecma_regex(pattern: str) -> bool:
+    try:
+        regress.Regex(pattern)
+    except regress.RegressError:
+        return False
     return True
 
 
