@@ -67,6 +67,21 @@ def test_ecma_262_patterns_python_cannot_compile_are_valid() -> None:
         assert document_problems(document, flavour) == [], flavour
 
 
+def test_a_valid_pattern_refused_by_the_fast_validator_hides_none_of_its_other_complaints() -> None:
+    """jsonschema-rs refuses `{` as a literal (JavaScript and regress accept it); its complaint about the
+    contact's email still stands."""
+    parameters = [{"name": "q", "in": "query", "schema": {"type": "string", "pattern": "^{[0-9]{2}}$"}}]
+    operation = {"parameters": parameters, "responses": {"200": {"description": "ok"}}}
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1", "contact": {"email": "nobody"}},
+        "paths": {"/a": {"get": operation}},
+    }
+    assert [p.json_path for p in document_problems(document, "openapi-3.0")] == ["$.info.contact.email"]
+    document["info"]["contact"]["email"] = "api@supplier.example"
+    assert document_problems(document, "openapi-3.0") == []
+
+
 def test_invalid_30_document_is_refused_with_every_reason_located() -> None:
     spec = load_spec(str(DOCUMENTS / "openapi-3.0-invalid.yaml"))
     assert {(p.operation, p.json_path, p.message) for p in spec.problems} == {
