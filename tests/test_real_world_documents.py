@@ -206,6 +206,8 @@ def test_a_document_over_the_cap_is_refused_saying_how_to_raise_it(tmp_path: Pat
         load_spec(str(path), max_mb=1)
     admitted = RunSession(RunSettings.from_options({"spec": str(path), "max_document_mb": 2})).load_document()
     assert len(admitted.raw) == MEGABYTE + 1 and admitted.problems == ()
+    checked = run_cli(["check-document", str(path), "--max-document-size", "2"], tmp_path / "checked")
+    assert checked.code == 1 and checked.results["target"]["spec_sha256"], checked.stderr  # read, and judged
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="the corpus is fetched by `python -m bench.corpus`, never in CI")
