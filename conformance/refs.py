@@ -97,8 +97,30 @@ def _absolute(target: str, doc_base: str) -> str:
     return str((Path(doc_base).parent / target).resolve())
 
 
+# Maps whose keys are names the author chose: a property called `example` is a schema, not an example.
+NAME_MAPS = frozenset(
+    {
+        "properties", "patternProperties", "definitions", "$defs", "dependentSchemas", "schemas", "parameters",
+        "responses", "headers", "examples", "links", "callbacks", "securitySchemes", "requestBodies", "pathItems",
+        "variables", "content", "encoding", "paths", "webhooks", "mapping",
+    }
+)  # fmt: skip
+# Values that are data, not document structure: a `$ref` inside one is text, never a reference to follow.
+LITERAL_VALUES = frozenset({"example", "default", "enum", "const"})
+
+
+def _literal(parts: list[Any], key: Any, value: Any) -> bool:
+    """Whether `key` of the mapping at `parts` is literal data: an example, default, enum, const or Example value."""
+    if parts and parts[-1] in NAME_MAPS:
+        return False
+    if key in LITERAL_VALUES or (key == "examples" and isinstance(value, list)):  # 3.1 schemas: a list of values
+        return True
+    return key == "value" and len(parts) >= 2 and parts[-2] == "examples"  # an Example Object's value
+
+
 def _ref_holders(root: Any) -> list[tuple[list[Any], dict[str, Any]]]:
-    """Every mapping with a string `$ref`, with the path to it, visiting shared nodes once."""
+    """Every mapping with a string `$ref`, with the path to it, visiting shared nodes once; never inside
+    literal data (an example of a JSON Schema may well hold a `$ref`)."""
     found: list[tuple[list[Any], dict[str, Any]]] = []
     seen: set[int] = set()
     stack: list[tuple[list[Any], Any]] = [([], root)]
@@ -110,7 +132,7 @@ def _ref_holders(root: Any) -> list[tuple[list[Any], dict[str, Any]]]:
         if isinstance(node, dict):
             if isinstance(node.get("$ref"), str):
                 found.append((parts, node))
-            stack.extend(([*parts, key], value) for key, value in node.items())
+            stack.extend(([*parts, key], value) for key, value in node.items() if not _literal(parts, key, value))
         else:
             stack.extend(([*parts, index], value) for index, value in enumerate(node))
     return found

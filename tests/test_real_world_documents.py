@@ -137,6 +137,25 @@ def test_what_the_specification_only_recommends_is_no_problem() -> None:
     assert "has non-unique elements" in document_problems(document, "openapi-3.0")[0].message
 
 
+def test_a_ref_inside_an_example_is_data_not_a_reference(tmp_path: Path) -> None:
+    """GitHub Enterprise Cloud's description shows a JSON document holding `$ref`s as an example value."""
+    schema = {"type": "object", "properties": {"example": {"$ref": "#/components/schemas/Missing"}}}
+    media = {"schema": schema, "examples": {"stats": {"value": [{"db": {"$ref": "stats.yaml"}}]}}}
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/a": {"get": {"responses": {"200": {"description": "ok", "content": {"application/json": media}}}}}},
+        "components": {"schemas": {"Missing": {"type": "object", "example": {"$ref": "elsewhere.yaml"}}}},
+    }
+    path = tmp_path / "openapi.json"
+    path.write_text(json.dumps(document))
+    assert load_spec(str(path)).problems == ()  # nothing fetched, nothing dangling: the examples are data
+    del document["components"]
+    path.write_text(json.dumps(document))
+    [dangling] = load_spec(str(path)).problems  # a property named `example` is a schema, and its $ref is followed
+    assert dangling.json_path.endswith(".schema.properties.example") and "points nowhere" in dangling.message
+
+
 # shape -> what the plan says it cannot read (the document's problems say why, located, for EXP-01)
 BROKEN_SHAPES = {
     "paths is a list": ({"paths": []}, {WHOLE_DOCUMENT}),
