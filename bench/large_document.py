@@ -13,19 +13,14 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bench.synthetic import synthetic_document
+from bench.synthetic import generic_server, synthetic_document
 from bench.timing import Timed, timed
 
 PYTHON = sys.executable
 LARGE_SYNTHETIC = 78  # operations: as many as httpbin's description, where the issue measured 625 s against 24 s
-CATCH_ALL_BODY = json.dumps({"id": 1, "name": "item", "tags": []}).encode()
 
 
 def linked_document(operations: int) -> dict[str, Any]:
@@ -41,45 +36,12 @@ def linked_document(operations: int) -> dict[str, Any]:
     return document
 
 
-@contextmanager
-def catch_all_server() -> Iterator[str]:
-    """Answer every method on every path with the same small JSON object: base URL on loopback."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: object) -> None:
-            """Silent."""
-
-        def _answer(self) -> None:
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(CATCH_ALL_BODY)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(CATCH_ALL_BODY)
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _answer
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def compare(document: Path, examples: int, seed: int) -> dict[str, Any]:
     """One timed run of each tool against a fresh catch-all server, and what the harness recorded."""
     runs: dict[str, Timed] = {}
     with tempfile.TemporaryDirectory() as out:
         for tool in ("harness", "st", "st_continue"):
-            with catch_all_server() as base_url:
+            with generic_server(every_method=True) as base_url:
                 if tool == "harness":
                     command = [PYTHON, "-m", "conformance", "run", "--spec", str(document), "--base-url", base_url]
                     command += ["--seed", str(seed), "--max-examples", str(examples), "--out", out]

@@ -51,8 +51,9 @@ def synthetic_document(operations: int) -> dict[str, Any]:
 
 
 @contextmanager
-def generic_server() -> Iterator[str]:
-    """Answer every request with a valid Item (or 400 for an unparsable body): base URL on loopback."""
+def generic_server(every_method: bool = False) -> Iterator[str]:
+    """Answer with a valid Item: GET and POST (others get the stdlib's 501), or with every_method every
+    method on every path (a catch-all). Yields the base URL on loopback."""
     body = json.dumps({"id": 1, "name": "item", "tags": []}).encode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -69,9 +70,12 @@ def generic_server() -> Iterator[str]:
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            if self.command != "HEAD":
+                self.wfile.write(body)
 
         do_GET = do_POST = _answer
+        if every_method:
+            do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = do_TRACE = _answer
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
