@@ -20,6 +20,16 @@ from click.testing import CliRunner, Result
 from conformance.cli.main import main
 from conformance.demo.server import RunningSupplier, start
 from conformance.marketplace.register import tables
+from conformance.marketplace.register.consequences import (
+    CONFORMANT,
+    ERROR,
+    FAILING,
+    NOT_CONFORMANT,
+    SUSPENDED,
+    Decision,
+    RunResult,
+    decide,
+)
 from conformance.marketplace.register.products import Product
 from conformance.revalidation.pool import one_per_host
 from conformance.timestamps import format_time
@@ -186,6 +196,26 @@ def test_a_product_that_turns_defective_is_failing_then_suspended_and_comes_back
     for mark in SECRET_MARKS:
         for where, text in (("database", stored), ("files", published), ("output", "\n".join(output))):
             assert mark not in text, f"a credential appears in the {where}"
+
+    assert marketplace(home, database, "remove", "acme-orders").exit_code == 0
+    assert not (home / "certificates" / "acme-orders").exists()  # the next listing leaves it out
+    assert rows(database, tables.products) == [] and rows(database, tables.runs) == []
+
+
+def test_the_grace_period_ends_exactly_when_it_says_and_an_error_changes_nothing() -> None:
+    since = datetime(2027, 1, 1, tzinfo=UTC)
+    failing = Product(
+        "p", "S", "P", "1", "ops@s.example", "https://s.example/o.json", None, None, None, (), (), 1,
+        status=FAILING, status_since=format_time(since), status_cause="not conformant",
+    )  # fmt: skip
+    run = RunResult("p", NOT_CONFORMANT, 1, "/reports/p/1", '{"verdict": "not-conformant"}')
+    grace = timedelta(days=14)
+    assert decide(failing, run, True, since + grace - timedelta(seconds=1), grace).status == FAILING
+    suspended = decide(failing, run, True, since + grace, grace)
+    assert suspended.status == SUSPENDED and run.report_sha256 in (suspended.revoke_reason or "")
+    error = RunResult("p", ERROR, 3, problem="unreachable")
+    assert decide(failing, error, True, since + 2 * grace, grace) == Decision(FAILING, "not conformant")
+    assert decide(failing, RunResult("p", CONFORMANT, 1, "/r"), True, since, grace).certify is False
 
 
 def test_a_literal_secret_is_refused_and_never_stored(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from conformance.errors import UsageError
 from conformance.marketplace.register.consequences import CONFORMANT, FAILING, SUSPENDED
 from conformance.marketplace.register.credentials import parse_reference
 from conformance.marketplace.register.products import KEY, Product, Register
-from conformance.marketplace.register.publishing import Marketplace
+from conformance.marketplace.register.publishing import Marketplace, forget
 from conformance.marketplace.register.store import default_url
 from conformance.revalidation.job import RunPolicy
 from conformance.revalidation.pool import revalidate_here
@@ -167,11 +167,15 @@ def show(ctx: click.Context, key: str) -> None:
 @click.argument("key")
 @click.pass_context
 def remove(ctx: click.Context, key: str) -> None:
-    """Forget product KEY and its history. Its certificates stay valid: `conformance revoke` withdraws one."""
+    """Forget product KEY and its history; the next re-validation's listing leaves it out.
+
+    Its certificates stay valid until they expire: `conformance revoke` withdraws one.
+    """
     try:
         register_of(ctx).remove(key)
     except UsageError as exc:
         fail_usage(str(exc))
+    forget(ctx.obj["home"], key)
     click.echo(f"removed {key}")
 
 

@@ -101,7 +101,9 @@ def conclude(register: Register, marketplace: Marketplace, result: RunResult, at
                 )
             ).inserted_primary_key[0]
             live = live_certificates(db, product.key, stamp)
-            decision = decide(product, result, bool(live), at, grace)
+            # Renewed a run early: a listed product's certificate must not lapse before the next run renews it.
+            lasting = live_certificates(db, product.key, format_time(at + timedelta(days=product.interval_days + 1)))
+            decision = decide(product, result, bool(lasting), at, grace)
             if decision.certify and result.results_json is not None and result.report_dir is not None:
                 record = RunRecord.from_json(json.loads(result.results_json))
                 labels = (product.supplier, product.product, product.version)
@@ -141,8 +143,7 @@ def conclude(register: Register, marketplace: Marketplace, result: RunResult, at
             if result.outcome != ERROR:  # an error leaves the product due: the next `--due` tries again
                 update["next_due"] = format_time(at + timedelta(days=product.interval_days))
             db.execute(sa.update(tables.products).where(tables.products.c.key == product.key).values(**update))
-            if decision.certify or decision.revoke_reason is not None:
-                rebuild_listing(marketplace, at)
+            rebuild_listing(marketplace, at)  # also drops what expired or was removed since the last build
     return decision
 
 

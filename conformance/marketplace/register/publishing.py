@@ -21,6 +21,7 @@ from conformance.trust.certificate import ENVELOPE_NAME, issue
 from conformance.trust.signing import key_id, load_private_key
 
 VALID_DAYS = 365
+CERTIFICATES = "certificates"  # HOME/certificates/KEY/: each product's current certificate, what the listing lists
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class Marketplace:
 
     @property
     def certificates(self) -> Path:
-        return self.home / "certificates"
+        return self.home / CERTIFICATES
 
     @property
     def revocations(self) -> Path:
@@ -83,6 +84,11 @@ def certify(
     current.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(run_dir / ENVELOPE_NAME, current / ENVELOPE_NAME)
     return statement
+
+
+def forget(home: Path, key: str) -> None:
+    """A removed product's current certificate leaves the folder the listing is built from."""
+    shutil.rmtree(home / CERTIFICATES / key, ignore_errors=True)
 
 
 def revoke(marketplace: Marketplace, certificate_id: str, reason: str, at: datetime) -> None:
