@@ -58,7 +58,10 @@ def create(url: str) -> sa.Engine:
             raise RegisterError(f"cannot open the register {shown_url(url)}: no folder {folder}")
     try:
         return sa.create_engine(parsed, connect_args=arguments)
-    except (sa.exc.ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        hint = " (pip install 'procurement-conformance[postgresql]')" if parsed.get_backend_name() == "postgresql" else ""
+        raise RegisterError(f"cannot open the register {shown_url(url)}: {exc}{hint}") from None
+    except sa.exc.ArgumentError as exc:
         raise RegisterError(f"cannot open the register {shown_url(url)}: {exc}") from None
 
 
