@@ -59,7 +59,8 @@ def create(url: str) -> sa.Engine:
     try:
         return sa.create_engine(parsed, connect_args=arguments)
     except ImportError as exc:
-        hint = " (pip install 'procurement-conformance[postgresql]')" if parsed.get_backend_name() == "postgresql" else ""
+        postgresql = parsed.get_backend_name() == "postgresql"
+        hint = " (pip install 'procurement-conformance[postgresql]')" if postgresql else ""
         raise RegisterError(f"cannot open the register {shown_url(url)}: {exc}{hint}") from None
     except sa.exc.ArgumentError as exc:
         raise RegisterError(f"cannot open the register {shown_url(url)}: {exc}") from None
