@@ -169,6 +169,13 @@ def test_a_product_that_turns_defective_is_failing_then_suspended_and_comes_back
         revoked = load_list(home / "revocations.dsse.json", {key_id(public): public})
         entry = revoked.find(certificate["certificate_id"])
         assert entry is not None and failing_run["report_sha256"] in entry.reason
+        first_certificate = Path(rows(database, tables.runs)[0]["report_dir"]) / "certificate.dsse.json"
+        verified = CliRunner().invoke(
+            main,
+            ["verify", str(first_certificate), "--key", str(signing_key.with_name("signing.public.pem")),
+             "--revocations", str(home / "revocations.dsse.json"), "--at", format_time(now + timedelta(days=16))],
+        )  # fmt: skip
+        assert verified.exit_code == 9 and failing_run["report_sha256"] in verified.stdout  # revoked, and why
         assert failing_run["outcome"] == "not-conformant" and json.loads(failing_run["record"])["verdict"] == (
             "not-conformant"
         )
