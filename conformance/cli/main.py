@@ -8,6 +8,7 @@ import click
 from conformance.cli.certificates import certify, keys, verify
 from conformance.cli.check_document import check_document
 from conformance.cli.listing import listing, revoke
+from conformance.cli.marketplace_register import marketplace
 from conformance.cli.profiles import profiles
 from conformance.cli.run import demo, run
 
@@ -24,5 +25,5 @@ def main(ctx: click.Context) -> None:
         ctx.invoke(demo)
 
 
-for command in (run, check_document, demo, keys, certify, verify, listing, revoke, profiles):
+for command in (run, check_document, demo, keys, certify, verify, listing, revoke, profiles, marketplace):
     main.add_command(command)

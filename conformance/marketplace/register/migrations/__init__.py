@@ -1,0 +1,1 @@
+"""Alembic's migrations of the register, shipped inside the package and run when a register is opened."""

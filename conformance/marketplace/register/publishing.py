@@ -1,0 +1,109 @@
+"""The marketplace's published files, kept beside the register: the current certificate of each product, the
+signed revocation list and the listing, rebuilt with the same code as `certify`, `revoke` and `listing build`.
+"""
+
+import fcntl
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from conformance.marketplace.listing import REVOCATIONS_NAME, catalogue, collect
+from conformance.marketplace.site import check_replaceable, render_site, write_site
+from conformance.record import RunRecord
+from conformance.trust import revocation
+from conformance.trust.certificate import ENVELOPE_NAME, issue
+from conformance.trust.signing import key_id, load_private_key
+
+VALID_DAYS = 365
+CERTIFICATES = "certificates"  # HOME/certificates/KEY/: each product's current certificate, what the listing lists
+
+
+@dataclass(frozen=True)
+class Marketplace:
+    """Where a marketplace keeps its files, and the key it signs certificates and revocations with.
+
+    Plain paths only: a worker on another machine (a Celery task, later) is handed the same value.
+    """
+
+    home: Path
+    key_path: Path
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+    @property
+    def certificates(self) -> Path:
+        return self.home / CERTIFICATES
+
+    @property
+    def revocations(self) -> Path:
+        return self.home / REVOCATIONS_NAME
+
+    @property
+    def listing(self) -> Path:
+        return self.home / "listing"
+
+    def key(self) -> Ed25519PrivateKey:
+        return load_private_key(self.key_path)
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """One writer of the published files at a time (the revocation list is read, extended and re-signed)."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.home / ".publishing.lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def certify(
+    marketplace: Marketplace, record: RunRecord, run_dir: Path, labels: tuple[str, str, str], key: str, at: datetime
+) -> dict[str, Any]:
+    """Sign a certificate for a conformant run (beside its report) and make it the product's current one."""
+    supplier, product, version = labels
+    statement = issue(
+        record,
+        marketplace.key(),
+        run_dir,
+        supplier=supplier,
+        product=product,
+        product_version=version,
+        valid_days=VALID_DAYS,
+        issued=at,
+    )
+    current = marketplace.certificates / key
+    current.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / ENVELOPE_NAME, current / ENVELOPE_NAME)
+    return statement
+
+
+def forget(home: Path, key: str) -> None:
+    """A removed product's current certificate leaves the folder the listing is built from."""
+    shutil.rmtree(home / CERTIFICATES / key, ignore_errors=True)
+
+
+def revoke(marketplace: Marketplace, certificate_id: str, reason: str, at: datetime) -> None:
+    revocation.append(marketplace.revocations, certificate_id, reason, marketplace.key(), at)
+
+
+def rebuild_listing(marketplace: Marketplace, at: datetime) -> list[str]:
+    """Write the listing of every current, unrevoked certificate (as `listing build` would); its log lines."""
+    public = marketplace.key().public_key()
+    trusted = {key_id(public): public}
+    raw = revocation.read_list_bytes(marketplace.revocations) if marketplace.revocations.exists() else None
+    lists = [] if raw is None else [revocation.parse_list(raw, trusted, str(marketplace.revocations))]
+    marketplace.certificates.mkdir(parents=True, exist_ok=True)
+    check_replaceable(marketplace.listing, [marketplace.certificates])
+    collected = collect(marketplace.certificates, trusted, lists, at)
+    document = catalogue(collected.listed, list(trusted), raw, sum(len(x.revocations) for x in lists))
+    write_site(marketplace.listing, render_site(document, collected.listed, raw))
+    return collected.log
