@@ -1,0 +1,54 @@
+"""The plugin's reading of a check's pytest report, for every way a check can end (beyond tests/test_outcomes.py)."""
+
+import pytest
+import requests
+
+from conformance.errors import UsageError
+from conformance.plugin import outcome_of
+from conformance.record import Outcome
+from conformance.safety import ReadOnlyRefusal, TimeBudgetExhausted
+from tests.test_outcomes import SEEN, concluded, raising
+
+
+def test_a_fixtures_finding_fails_in_setup_and_a_teardown_failure_is_an_error() -> None:
+    assert concluded("setup", raising(AssertionError("x")), SEEN)[0] == Outcome.ERROR
+    outcome, reason = concluded("teardown", raising(RuntimeError("cleanup broke")), SEEN)
+    assert outcome == Outcome.ERROR and reason == "the check could not run: RuntimeError: cleanup broke"
+    outcome, reason = concluded("teardown", raising(AssertionError("late")), SEEN)  # not the check's own finding
+    assert outcome == Outcome.ERROR and "AssertionError: late" in reason
+
+
+def test_an_assertion_message_keeps_the_reason_not_pytests_rewrite() -> None:
+    outcome, reason = concluded("call", raising(AssertionError("  no header row\nassert 1 == 2\nmore")), SEEN)
+    assert (outcome, reason) == (Outcome.FAIL, "no header row")
+    assert concluded("call", raising(AssertionError()), SEEN) == (Outcome.FAIL, "")
+
+
+def test_read_only_refusal_is_not_applicable_with_what_it_needed() -> None:
+    outcome, reason = concluded("call", raising(ReadOnlyRefusal("needs writes")), [])
+    assert (outcome, reason) == (Outcome.NOT_APPLICABLE, "read-only run: this check needs writes")
+
+
+def test_usage_errors_and_the_time_budget_are_errors_with_their_message() -> None:
+    assert concluded("call", raising(UsageError("bad --hooks")), SEEN) == (Outcome.ERROR, "bad --hooks")
+    assert concluded("setup", raising(TimeBudgetExhausted("max time")), []) == (Outcome.ERROR, "max time")
+
+
+def test_a_timed_out_request_names_the_option() -> None:
+    exc = requests.ReadTimeout("read timed out")
+    outcome, reason = concluded("call", raising(exc), SEEN)
+    assert outcome == Outcome.ERROR and reason.startswith("not tested: ") and "--request-timeout" in reason
+
+
+def test_an_unexpected_exception_is_cut_to_500_characters() -> None:
+    outcome, reason = concluded("call", raising(ValueError("x" * 1000)), SEEN)
+    assert outcome == Outcome.ERROR and len(reason) == 500
+    assert reason.startswith("the check could not run: ValueError: xxx")
+
+
+def test_the_evidence_travels_with_every_outcome() -> None:
+    for func, phase in ((lambda: None, "call"), (raising(AssertionError("f")), "call"), (raising(KeyError()), "call")):
+        call = pytest.CallInfo.from_call(func, phase)
+        state = "passed" if call.excinfo is None else "failed"
+        report = pytest.TestReport("x::check", ("x.py", 1, "check"), {}, state, None, phase)
+        assert outcome_of(report, call, SEEN).evidence is SEEN
