@@ -39,6 +39,39 @@ DEFECTS = [
 ]
 
 
+# What each defect's failure must say: a check that fails for another reason has not found the defect.
+SAYS = {
+    ("EXP-01", "invalid-document"): ["5 problem(s)", "at $.info.title: is required but missing"],
+    ("NET-02", "plain-http-too"): ["answers 200 over plain HTTP"],
+    ("NET-05", "no-hsts"): ["health (200): no header"],
+    ("NET-06", "api-key-in-query"): ["apiKeyQuery passes a credential in the query string ('api_key')"],
+    ("NET-07", "undocumented-status"): ["the health endpoint answered 203, not 200"],
+    ("NET-08", "leaky-errors"): ["a Python stack trace", "a framework banner ('Werkzeug')", "an internal file path"],
+    ("NET-09", "no-nosniff"): ["without X-Content-Type-Options: nosniff: health (200)"],
+    ("NET-12", "unversioned"): ["info.version is '1.4.0' but the API carries no version"],
+    ("NET-13", "cors-any-origin-credentials"): ["health: allows a wildcard with Access-Control-Allow-Credentials"],
+    ("NET-13", "cors-echoes-origin"): ["health: allows any origin (echoed 'https://conformance-probe.invalid')"],
+    ("NET-14", "cross-client-read"): ["a second client reaches records the first client created: read: GET"],
+    ("NET-15", "no-auth-challenge"): ["401 responses without a WWW-Authenticate challenge: listCases"],
+    ("EXP-10", "latin1-json"): ["declares charset=iso-8859-1", "is not valid UTF-8 (invalid continuation byte"],
+    ("EXP-11", "naive-ndjson-dates"): ["reportedAt='2026-11-25T14:30:00' is not an RFC 3339 date-time"],
+    ("EXP-12", "csv-without-header"): ["says header=absent", "the first row is not a header row"],
+    ("EXP-13", "csv-undescribed"): ['no `Link: <...>; rel="describedby"` header'],
+    ("EXP-13", "csv-dates-break-format"): ["column 'reportedAt': '2026-11-25T14:30:00Z' is not datetime"],
+    ("EXP-14", "plain-json-errors"): ["HTTP 404 came as application/json, not application/problem+json"],
+    ("EXP-15", "undescribed-property"): ["1 exported property has no description: exportCases 200"],
+    ("EXP-15", "export-without-schema"): ["declares no record properties for its 200 application/json"],
+    ("PORT-01", "undeclared-collection"): ["keeps records at /notes (listNotes, createNote) with no declared"],
+    ("PORT-02", "export-mangles-non-ascii"): ["record 1: field 'title' changed"],
+    ("PORT-03", "pagination-repeats"): ["(walk 1, 2 pages): records 2 came more than once"],
+    ("PORT-03", "pagination-skips"): ["(walk 1, 2 pages): created records 3 never came"],
+    ("PORT-04", "deleted-still-exported"): ["deleted record 2 is still in the export"],
+    ("PORT-05", "lossy-import"): ["after import, record 1: field 'ward' is missing from the export"],
+    ("PORT-06", "no-last-modified"): ["records carry no last-modified timestamp"],
+    ("PORT-07", "no-incremental-export"): ["exportCases offers no incremental export"],
+}
+
+
 def run(requirement: str, supplier: RunningSupplier) -> Ended:
     """The check for `requirement` with the fixtures the plugin would give it."""
     check = CHECKS[requirement]
@@ -70,4 +103,5 @@ def test_each_defect_fails_its_requirement(
 ) -> None:
     result = run(requirement, supplier(variant))
     assert result.outcome == "fail", (result.outcome, result.message)
-    assert result.message
+    for words in SAYS[(requirement, variant)]:
+        assert words in result.message, result.message
