@@ -75,9 +75,15 @@ def results(patterns: list[str]) -> dict[str, int | None]:
 
 
 def diff_of(mutant: str) -> str:
-    shown = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=ROOT, capture_output=True, text=True)
-    lines = shown.stdout.splitlines()
-    return "\n".join(line for line in lines if line[:1] in "+-" and not line.startswith(("+++", "---")))
+    """The mutant's change as +/- lines (mutmut's own diff, read in this process: a `mutmut show` per
+    survivor costs seconds)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant  # reads pyproject's [tool.mutmut] from the cwd
+
+    try:
+        diff = get_diff_for_mutant(mutant)
+    except Exception as exc:  # a mutant from an older tree: say so rather than lose the report
+        return f"(no diff: {type(exc).__name__}: {exc})"
+    return "\n".join(line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---")))
 
 
 def report(codes: dict[str, int | None]) -> str:
@@ -122,10 +128,17 @@ def main() -> None:
     )
     parser.add_argument("--max-children", type=int, default=1, help="mutants tested at once (default 1)")
     parser.add_argument("--report-only", action="store_true", help="write the report from the last run")
+    parser.add_argument(
+        "--survivors", action="store_true", help="retest only the last run's survivors (after adding tests)"
+    )
     args = parser.parse_args()
     patterns = selected([MEASURED.get(f"{m} (outcome_of)", f"{m}.*") for m in args.module])
     os.chdir(ROOT)
-    if not args.report_only:
+    if args.survivors:
+        again = [name for name, code in results(patterns).items() if code is not None and code not in NOTICED]
+        if again:
+            run_mutmut(again, args.max_children)
+    elif not args.report_only:
         run_mutmut(patterns, args.max_children)
     codes = results(patterns)
     REPORT.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import requests
 from conformance.checks import contract
 from conformance.checks.export import utf8_problems
 from conformance.fuzzing.report import FuzzReport
+from conformance.fuzzing.scope import OperationCoverage, plan_operations
 from conformance.record import Finding
 from tests.in_process.conftest import ended
 from tests.static_server import Canned, serve_static
@@ -68,3 +69,45 @@ def test_findings_are_named_five_at_most() -> None:
     result: Any = ended(contract.test_no_server_errors, fuzz_report=report)
     assert result.outcome == "fail" and result.message.startswith("7 finding(s): GET /p0: ")
     assert result.message.endswith("GET /p4: API accepted schema-violating request and 2 more")
+
+
+def scoped_report(**sent: int) -> FuzzReport:
+    """A finished fuzzing run over two GET operations, with `sent` valid cases answered per operation."""
+    document = {"openapi": "3.0.3", "paths": {p: {"get": {"responses": {"200": {"description": "ok"}}}} for p in "ab"}}
+    report = FuzzReport(plan=plan_operations(document, False), probes_sent=True)
+    report.operations = {f"GET {path}": OperationCoverage(positive=n) for path, n in sent.items()}
+    report.cases = sum(sent.values())
+    return report
+
+
+def test_a_fuzz_decided_pass_names_its_scope_and_what_each_operation_got() -> None:
+    result = ended(contract.test_no_server_errors, fuzz_report=scoped_report(a=3, b=1))
+    assert result.outcome == "pass"
+    assert result.evidence[0]["exercised"] == {"GET a": 3, "GET b": 1}
+
+
+def test_a_run_that_fell_short_is_undecided_with_every_reason() -> None:
+    report = scoped_report(a=3, b=1)
+    report.unowned_errors = [("examples", "one"), ("coverage", "two")]
+    result = ended(contract.test_no_server_errors, fuzz_report=report)
+    assert (result.outcome, result.message) == ("error", "not tested: one; not tested: two")
+    result = ended(contract.test_no_server_errors, fuzz_report=scoped_report(a=3))
+    assert result.outcome == "error"
+    assert (
+        result.message == "not tested: 1 operation(s) in scope were not exercised: GET b: the fuzzer never reached it"
+    )
+
+
+def test_nothing_in_scope_is_not_applicable_with_the_scopes_reason() -> None:
+    result = ended(contract.test_responses_match_declared_schemas, fuzz_report=scoped_report(a=1, b=1))
+    assert result.outcome == "not-applicable"
+    assert result.message.startswith("no response in the document declares a schema or headers")
+
+
+def test_exactly_five_findings_are_all_named() -> None:
+    report = FuzzReport()
+    for n in range(5):
+        report.add_finding(finding("EXP-03", f"GET /p{n}"))
+    result = ended(contract.test_no_server_errors, fuzz_report=report)
+    assert result.message.endswith("GET /p4: API accepted schema-violating request")
+    assert "; GET /p1: " in result.message

@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from conformance.checks.kit.outcomes import Undecided, not_applicable
 from conformance.errors import UsageError
 from conformance.plugin import outcome_of
 from conformance.record import Outcome
@@ -47,8 +48,25 @@ def test_an_unexpected_exception_is_cut_to_500_characters() -> None:
 
 
 def test_the_evidence_travels_with_every_outcome() -> None:
-    for func, phase in ((lambda: None, "call"), (raising(AssertionError("f")), "call"), (raising(KeyError()), "call")):
-        call = pytest.CallInfo.from_call(func, phase)
-        state = "passed" if call.excinfo is None else "failed"
-        report = pytest.TestReport("x::check", ("x.py", 1, "check"), {}, state, None, phase)
-        assert outcome_of(report, call, SEEN).evidence is SEEN
+    endings = [
+        lambda: None,
+        lambda: None,  # no evidence: an error, with the (empty) evidence still attached
+        raising(AssertionError("f")),
+        raising(KeyError()),
+        lambda: not_applicable("nothing"),
+        lambda: pytest.skip("flaky"),
+        raising(ReadOnlyRefusal("needs writes")),
+        raising(Undecided("why")),
+        raising(requests.ReadTimeout("slow")),
+    ]
+    for n, func in enumerate(endings):
+        seen = [] if n == 1 else list(SEEN)
+        call = pytest.CallInfo.from_call(func, "call")
+        skipped = call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception)
+        state = "passed" if call.excinfo is None else "skipped" if skipped else "failed"
+        report = pytest.TestReport("x::check", ("x.py", 1, "check"), {}, state, None, "call")
+        assert outcome_of(report, call, seen).evidence is seen, n
+
+
+def test_a_teardown_that_passed_or_skipped_says_nothing() -> None:
+    assert concluded("teardown", lambda: pytest.skip("late"), SEEN) is None

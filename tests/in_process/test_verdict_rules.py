@@ -80,6 +80,8 @@ def test_profile_result_orders_by_catalogue_and_lists_failed_shoulds() -> None:
     assert made.advisories == ("A-1",)
     assert made.verdict == Verdict.CONFORMANT
     assert profile_result(profile, results, complete=False).verdict == Verdict.INCOMPLETE
+    inapplicable = {**results, "B-1": result("B-1", Level.MUST, Outcome.NOT_APPLICABLE)}
+    assert profile_result(profile, inapplicable, True).verdict == Verdict.CONFORMANT  # not a read-only run
     lost = {**results, "B-1": result("B-1", Level.MUST, Outcome.NOT_APPLICABLE)}
     assert profile_result(profile, lost, True, read_only=True).verdict == Verdict.INCOMPLETE
     failed = {**results, "B-1": result("B-1", Level.MUST, Outcome.FAIL)}
