@@ -1,6 +1,7 @@
 """Reading exports in every open format, and comparing what came back with what was sent."""
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -17,9 +18,13 @@ from conformance.checks.kit.exports import (
     parse_csv,
     same_value,
 )
-from conformance.declaration import read_declaration
+from conformance.client import ApiClient
+from conformance.declaration import Collection, read_declaration
 from conformance.demo import RunningSupplier
+from conformance.spec import LoadedSpec
+from conformance.target import Target
 from tests.in_process.conftest import client
+from tests.static_server import Canned, serve_static
 
 
 def test_decode_by_the_declared_charset_and_without_a_byte_order_mark() -> None:
@@ -151,3 +156,57 @@ def test_export_in_each_declared_format_from_the_reference_supplier(conformant: 
     closed["paths"]["/cases/export"] = {"get": {**document["paths"]["/cases/export"]["get"], "responses": {}}}
     with pytest.raises(AssertionError, match=r"declares no open format \(declared: none\)"):
         export(client(conformant, closed), closed, collection)
+
+
+def test_more_exact_reasons_and_text_comparisons() -> None:
+    with pytest.raises(FormatError, match=r"^GeoJSON must be a FeatureCollection with a features array \(RFC 7946\)$"):
+        parse("geojson", b'{"type": "FeatureCollection"}', None)
+    wide = ",".join(["a"] * 10)
+    with pytest.raises(FormatError) as raised:
+        parse_csv(wide + "\n")
+    assert str(raised.value).endswith(str(["a"] * 8))
+    assert parse_csv('id,t\r\n1,"two\r\nlines"\r\n').records == [{"id": "1", "t": "two\r\nlines"}]
+    assert differences({"t": "x"}, {"t": "y" * 200}, {}, False, "1")[0].endswith(f"exported '{'y' * 119}")
+    assert same_value("1", 1, None, True) and same_value("", None, None, True)
+
+
+ITEMS = Collection("items", "createItem", "getItem", "listItems", "exportItems", id_field="key")
+
+
+@pytest.fixture
+def static_export() -> Iterator[tuple[dict[str, Canned], ApiClient]]:
+    """An API whose export answers what a test puts in `routes` (path -> Canned)."""
+    routes: dict[str, Canned] = {}
+    ok = {"200": {"description": "d", "content": {"application/json": {}}}}
+    doc = {"openapi": "3.0.3", "paths": {"/export": {"get": {"operationId": "exportItems", "responses": ok}}}}
+    with serve_static(routes) as base:
+        yield routes, ApiClient(Target(LoadedSpec("s", b"", doc, "openapi-3.0", None), base))
+
+
+def test_an_export_that_does_not_parse_says_which_and_why(
+    static_export: tuple[dict[str, Canned], ApiClient],
+) -> None:
+    routes, api = static_export
+    collection = ITEMS
+    canned = Canned
+    routes["/export"] = canned(200, "application/json", b"{")
+    with pytest.raises(AssertionError, match=r"^exportItems as application/json: the body is not JSON: "):
+        export_in(api, collection, "application/json")
+    routes["/export?since=x"] = canned(200, "application/json; charset=iso-8859-1", '[{"t": "é"}]'.encode("latin-1"))
+    assert export_in(api, collection, "application/json", {"since": "x"}).parsed.records == [{"t": "é"}]
+    assert export(api, api.target.spec.document, collection, {"since": "x"}).parsed.records == [{"t": "é"}]
+
+
+def test_an_export_response_given_by_reference(conformant: RunningSupplier) -> None:
+    api = client(conformant)
+    document = api.target.spec.document
+    collection = read_declaration(document).collections[0]
+    moved = json.loads(json.dumps(document))
+    get = moved["paths"]["/cases/export"]["get"]
+    moved.setdefault("components", {}).setdefault("responses", {})["Export"] = get["responses"]["200"]
+    get["responses"]["200"] = {"$ref": "#/components/responses/Export"}
+    assert export(client(conformant, moved), moved, collection).media_type == "application/json"
+    get["responses"]["200"] = {"$ref": "#/components/responses/Closed"}
+    moved["components"]["responses"]["Closed"] = {"description": "d", "content": {"application/xml": {}}}
+    with pytest.raises(AssertionError, match=r"declares no open format \(declared: application/xml\)$"):
+        export(client(conformant, moved), moved, collection)

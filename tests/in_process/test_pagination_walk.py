@@ -163,3 +163,36 @@ def test_page_size_parameter_and_bounds() -> None:
     assert page_size_bounds(None) == (1, 100)
     assert page_size_bounds({"schema": {"minimum": 0, "maximum": 0}}) == (1, 100)
     assert page_size_bounds({"schema": {"minimum": -5, "maximum": -1}}) == (1, 1)
+
+
+def test_pages_in_a_declared_charset_and_as_geojson() -> None:
+    feature = {"type": "Feature", "id": 5, "geometry": None, "properties": {"t": "é"}}
+
+    def pager(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        if "p" not in query:
+            latin = json.dumps({"items": [{"key": 1, "t": "é"}], "next": "?p=2"}, ensure_ascii=False)
+            return 200, {"Content-Type": "application/json; charset=iso-8859-1"}, latin.encode("latin-1")
+        return 200, {}, json.dumps({"type": "FeatureCollection", "features": [feature]}).encode()
+
+    with api(pager, document()) as client:
+        walked = walk(client, client.target.spec.document, ITEMS, None)
+    assert walked.ids == ["1", "5"] and walked.records[0]["t"] == "é"
+
+
+def test_a_long_walk_is_cut_at_the_page_limit_and_its_evidence_at_twenty_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[dict[str, str]] = []
+
+    def pager(query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        asked.append(query)
+        n = int(query.get("p", "0")) + 1
+        return 200, {}, page([n], next=f"?p={n}" if n < 23 else "")
+
+    with api(pager, document()) as client:
+        walked = walk(client, client.target.spec.document, ITEMS, None)
+        seen = walked.seen("listItems")
+        assert walked.pages == 23 and seen["label"] == "listItems" and len(seen["then"]) == 20
+        monkeypatch.setattr("conformance.checks.kit.pagination.MAX_PAGES", 3)
+        asked.clear()
+        with pytest.raises(Undecided):
+            walk(client, client.target.spec.document, ITEMS, None)
+        assert len(asked) == 3
