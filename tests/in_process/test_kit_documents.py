@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.checks.kit.declared import open_declared
 from conformance.checks.kit.document import (
     date_properties,
     declared_media_types,
@@ -14,7 +15,7 @@ from conformance.checks.kit.document import (
     success_content,
 )
 from conformance.checks.kit.evidence import observed
-from conformance.checks.kit.outcomes import listed, not_applicable, timed_out, timeout_reason
+from conformance.checks.kit.outcomes import RequirementNotMet, listed, not_applicable, timed_out, timeout_reason
 from conformance.checks.kit.security import credentials_in_query, declared_security_schemes
 from conformance.client import ApiClient
 from conformance.declaration import Collection
@@ -182,3 +183,29 @@ def test_observed_names_the_request_its_status_and_what_was_compared() -> None:
         "utf8": True,
     }
     assert observed(response) == {"request": "GET /r?q=1", "status": 201}
+
+
+def test_open_declared_carries_the_run_and_fails_a_bad_declaration_with_its_reason() -> None:
+    doc = document_with({"/items": {"get": {"operationId": "listItems", **responses()}}})
+    items = {"name": "items", **{role: "listItems" for role in ("create", "read", "list", "export")}}
+    doc["x-conformance"] = {"contact": "c@example.org", "health": "listItems", "collections": [items]}
+    evidence: list[dict[str, Any]] = []
+    declared = open_declared("EXP-10", api_for(doc), 7, evidence)
+    assert (declared.requirement, declared.seed, declared.evidence) == ("EXP-10", 7, evidence)
+    assert declared.check_label == "exp10" and [c.name for c in declared.collections] == ["items"]
+    doc["x-conformance"] = {"contact": "c@example.org", "health": "listItems", "collections": [{"name": "x"}]}
+    with pytest.raises(RequirementNotMet, match=r"^the supplier declaration is malformed at "):
+        open_declared("EXP-10", api_for(doc), 7, evidence)
+
+
+def test_record_schema_through_a_referenced_response() -> None:
+    doc = document_with(
+        {
+            "/items/{id}": {
+                "get": {"operationId": "getItem", "responses": {"200": {"$ref": "#/components/responses/I"}}}
+            }
+        },
+        schemas={"Item": ITEM},
+        responses={"I": {"description": "d", "content": {"application/json": {"schema": REF}}}},
+    )
+    assert record_schema(doc, api_for(doc), Collection("items", "c", "getItem", "l", "e")) == ITEM
