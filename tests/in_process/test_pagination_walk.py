@@ -89,7 +89,7 @@ def test_a_next_url_in_the_body_and_link_headers_are_followed() -> None:
         if at == "1":
             return 200, {}, page([1], links={"next": {"href": "/items?p=2"}})
         if at == "2":
-            return 200, {"Link": '</items?p=3>; rel="last next"'}, page([2])
+            return 200, {"Link": '</elsewhere>, </items?p=3>; rel="last next"'}, page([2])
         return 200, {"Link": '</items?p=1>; rel="first"'}, b"[]"
 
     with api(pager, document()) as client:
@@ -140,6 +140,7 @@ def test_link_headers_parse_every_link_and_parameter() -> None:
         ("b", {"rel": "last"}),
     ]
     assert parse_link_header(None) == [] and parse_link_header("<c>") == [("c", {})]
+    assert parse_link_header('<d>; title="Xa=bX"') == [("d", {"title": "Xa=bX"})]
 
 
 def test_next_links_in_bodies() -> None:
