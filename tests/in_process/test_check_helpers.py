@@ -111,3 +111,11 @@ def test_exactly_five_findings_are_all_named() -> None:
     result = ended(contract.test_no_server_errors, fuzz_report=report)
     assert result.message.endswith("GET /p4: API accepted schema-violating request")
     assert "; GET /p1: " in result.message
+
+
+def test_a_broken_stateful_phase_stops_only_the_stateful_requirement() -> None:
+    report = scoped_report(a=3, b=1)
+    report.unowned_errors = [("stateful", "links broke")]
+    assert ended(contract.test_no_server_errors, fuzz_report=report).outcome == "pass"
+    stateful = ended(contract.test_resources_behave_as_links_declare, fuzz_report=report)
+    assert (stateful.outcome, stateful.message) == ("error", "not tested: links broke")

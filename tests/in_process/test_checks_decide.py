@@ -105,3 +105,15 @@ def test_each_defect_fails_its_requirement(
     assert result.outcome == "fail", (result.outcome, result.message)
     for words in SAYS[(requirement, variant)]:
         assert words in result.message, result.message
+
+
+def test_the_sample_of_responses_covers_each_kind_of_answer(conformant: RunningSupplier) -> None:
+    sampled = network._sample(client(conformant))
+    assert [(label, r.request.method, r.request.path_url, r.status_code) for label, r in sampled] == [
+        ("health", "GET", "/v1/health", 200),
+        ("listCases without credentials", "GET", "/v1/cases", 401),
+        ("getCase with a malformed path parameter", "GET", "/v1/cases/%7Bnot-an-id%7D", 400),
+        ("an unknown path", "GET", "/v1/conformance-probe-no-such-resource", 404),
+    ]
+    sent_credentials = ["Authorization" in r.request.headers for _, r in sampled]
+    assert sent_credentials == [True, False, True, True]

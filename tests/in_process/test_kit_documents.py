@@ -209,3 +209,22 @@ def test_record_schema_through_a_referenced_response() -> None:
         responses={"I": {"description": "d", "content": {"application/json": {"schema": REF}}}},
     )
     assert record_schema(doc, api_for(doc), Collection("items", "c", "getItem", "l", "e")) == ITEM
+
+
+def test_odd_schemes_and_parameters_are_read_safely() -> None:
+    doc = document_with({}, securitySchemes={"odd": "text"})
+    assert declared_security_schemes(doc) == {"odd": {}}
+    doc = document_with(
+        {
+            "/c": {
+                "get": {
+                    "parameters": [
+                        {"name": "X-Trace", "in": "header"},
+                        {"name": "flag", "in": "query", "schema": True},
+                        {"name": "secret", "in": "query", "format": "password"},
+                    ]
+                }
+            }
+        }
+    )
+    assert credentials_in_query(doc, {}) == ["GET /c takes a password ('secret', format: password) in the query string"]

@@ -84,3 +84,19 @@ def test_a_leap_second_folds_into_the_minutes_last_second_and_bad_values_are_ref
 def test_format_epoch_is_utc_to_the_second() -> None:
     assert format_epoch(0) == "1970-01-01T00:00:00Z"
     assert format_epoch(1764081000.9) == "2025-11-25T14:30:00Z"
+
+
+def test_february_the_thirtieth_never_exists() -> None:
+    assert not is_rfc3339_date("2024-02-30") and not is_rfc3339_date_time("2024-02-30T00:00:00Z")
+
+
+def test_format_epoch_is_utc_whatever_the_machines_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert format_epoch(0) == "1970-01-01T00:00:00Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
