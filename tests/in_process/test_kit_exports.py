@@ -45,6 +45,7 @@ def test_ndjson_lines_crlf_blank_lines_and_bad_lines() -> None:
     parsed = parse("ndjson", '{"id": 1}\r\n\n  \n{"id": "ŵ"}'.encode(), "application/x-ndjson")
     assert parsed.records == [{"id": 1}, {"id": "ŵ"}] and parsed.kind == "ndjson"
     assert parsed.rebuild(parsed.records[1:]) == '{"id": "ŵ"}\n'.encode()
+    assert parsed.rebuild(parsed.records) == '{"id": 1}\n{"id": "ŵ"}\n'.encode()
     with pytest.raises(FormatError, match=r"^NDJSON line 2 is not JSON: "):
         parse("ndjson", b'{"id": 1}\n{', None)
     with pytest.raises(FormatError, match=r"^NDJSON line 1 is not a JSON object$"):
@@ -53,6 +54,7 @@ def test_ndjson_lines_crlf_blank_lines_and_bad_lines() -> None:
 
 def test_json_arrays_and_wrappers() -> None:
     assert parse("json", b'[{"id": 1}]', None).rebuild([]) == b"[]"
+    assert parse("json", b'[{"id": 1}]', None).kind == "json"
     for key in ("items", "data", "records", "results"):
         assert parse("json", json.dumps({"total": [1], key: []}).encode(), None).records == []
     other = parse("json", '{"n": [], "cases": [{"id": "é"}]}'.encode(), None)
@@ -207,6 +209,9 @@ def test_an_export_response_given_by_reference(conformant: RunningSupplier) -> N
     get["responses"]["200"] = {"$ref": "#/components/responses/Export"}
     assert export(client(conformant, moved), moved, collection).media_type == "application/json"
     get["responses"]["200"] = {"$ref": "#/components/responses/Closed"}
-    moved["components"]["responses"]["Closed"] = {"description": "d", "content": {"application/xml": {}}}
-    with pytest.raises(AssertionError, match=r"declares no open format \(declared: application/xml\)$"):
+    closed = {"application/xml": {}, "application/pdf": {}}
+    moved["components"]["responses"]["Closed"] = {"description": "d", "content": closed}
+    with pytest.raises(
+        AssertionError, match=r"declares no open format \(declared: application/xml, application/pdf\)$"
+    ):
         export(client(conformant, moved), moved, collection)
