@@ -5,6 +5,7 @@ The end-to-end matrix (tests/test_core_run.py) shows the same through the whole 
 form that mutation testing reruns for every mutant.
 """
 
+import dataclasses
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,8 @@ import pytest
 
 from conformance.checks import document, export, network, portability
 from conformance.checks.kit.declared import open_declared
+from conformance.checks.kit.outcomes import Undecided
+from conformance.client import ApiClient
 from conformance.demo import VARIANTS, RunningSupplier
 from conformance.fuzzing.report import FuzzReport
 from tests.in_process.conftest import SEED, Ended, client, ended
@@ -117,3 +120,10 @@ def test_the_sample_of_responses_covers_each_kind_of_answer(conformant: RunningS
     ]
     sent_credentials = ["Authorization" in r.request.headers for _, r in sampled]
     assert sent_credentials == [True, False, True, True]
+
+
+def test_a_sample_request_that_fails_leaves_the_requirements_undecided(conformant: RunningSupplier) -> None:
+    api = client(conformant)
+    gone = ApiClient(dataclasses.replace(api.target, base_url="http://127.0.0.1:9/v1"))
+    with pytest.raises(Undecided, match=r"^GET /health \(health\) failed: ConnectionError: "):
+        network._sample(gone)
