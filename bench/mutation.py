@@ -111,7 +111,8 @@ def report(codes: dict[str, int | None]) -> str:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for module, t in sorted(tallies.items()):
-        lines.append(f"| {module} | {t.noticed} | {t.survived} | {t.not_run} | {t.rate:.1%} |")
+        rate = f"{t.rate:.1%}" if t.noticed + t.survived else "not run"
+        lines.append(f"| {module} | {t.noticed} | {t.survived} | {t.not_run} | {rate} |")
     lines += ["", "## Survivors", ""]
     for name, why in survivors:
         lines += [f"### {name} ({why})", "", "```diff", diff_of(name), "```", ""]
