@@ -75,6 +75,16 @@ SAYS = {
 }
 
 
+class Fixtures:
+    """What a check asks pytest's `request` for (`getfixturevalue`), answered from the fixtures given here."""
+
+    def __init__(self, given: dict[str, Any]) -> None:
+        self.given = given
+
+    def getfixturevalue(self, name: str) -> Any:
+        return self.given[name]
+
+
 def run(requirement: str, supplier: RunningSupplier) -> Ended:
     """The check for `requirement` with the fixtures the plugin would give it."""
     check = CHECKS[requirement]
@@ -88,8 +98,10 @@ def run(requirement: str, supplier: RunningSupplier) -> Ended:
             given["declared"] = open_declared(requirement, api, SEED, evidence)
         except AssertionError as exc:
             return Ended("fail", str(exc), evidence)
-    if "sampled" in wanted:
+    if "sampled" in wanted or "request" in wanted:
         given["sampled"] = network._sample(api)
+    given["live_api"] = True  # a run against the live API, not a document-only one
+    given["request"] = Fixtures(given)
     return ended(check, **{name: given[name] for name in wanted})
 
 

@@ -12,7 +12,7 @@ SOURCE = Source("RFC 9110", "15.6", "https://www.rfc-editor.org/rfc/rfc9110")
 
 
 def requirement(rid: str, level: Level) -> Requirement:
-    return Requirement(rid, level, f"{rid} statement", "why", SOURCE, (), "p")
+    return Requirement(rid, level, f"{rid} statement", "why", "how to fix it", SOURCE, (), "p")
 
 
 def result(rid: str, level: Level, outcome: Outcome) -> RequirementResult:
@@ -113,4 +113,14 @@ def test_requirement_result_of_keeps_every_field() -> None:
     req = requirement("X-1", Level.SHOULD)
     made = RequirementResult.of(req, Outcome.FAIL, "because", [{"a": 1}, {"b": 2}])
     fields = [getattr(made, f.name) for f in dataclasses.fields(made)]
-    assert fields == ["X-1", Level.SHOULD, "X-1 statement", SOURCE, Outcome.FAIL, "because", ({"a": 1}, {"b": 2})]
+    assert fields == [
+        "X-1",
+        Level.SHOULD,
+        "X-1 statement",
+        SOURCE,
+        Outcome.FAIL,
+        "because",
+        ({"a": 1}, {"b": 2}),
+        "how to fix it",
+        "",
+    ]
