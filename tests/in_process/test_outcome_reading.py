@@ -3,10 +3,12 @@
 import pytest
 import requests
 
-from conformance.checks.kit.outcomes import Undecided, not_applicable
+from conformance.causes import read_only_run
+from conformance.checks.kit.outcomes import NeedsLiveApi, RequirementNotMet, Undecided, not_applicable
 from conformance.errors import UsageError
 from conformance.plugin import outcome_of
-from conformance.record import Outcome
+from conformance.record import NEEDS_LIVE_API, Outcome, SharedCause
+from conformance.run.session import CheckOutcome
 from conformance.safety import ReadOnlyRefusal, TimeBudgetExhausted
 from tests.test_outcomes import SEEN, concluded, raising
 
@@ -70,3 +72,40 @@ def test_the_evidence_travels_with_every_outcome() -> None:
 
 def test_a_teardown_that_passed_or_skipped_says_nothing() -> None:
     assert concluded("teardown", lambda: pytest.skip("late"), SEEN) is None
+
+
+CAUSE = SharedCause("no-declaration", "No declaration", "Add x-conformance.")
+
+
+def ending(func: object, phase: str = "call") -> CheckOutcome | None:
+    call = pytest.CallInfo.from_call(func, phase)  # type: ignore[arg-type]
+    skipped = call.excinfo is not None and call.excinfo.errisinstance(pytest.skip.Exception)
+    state = "passed" if call.excinfo is None else "skipped" if skipped else "failed"
+    return outcome_of(pytest.TestReport("x::check", ("x.py", 1, "check"), {}, state, None, phase), call, list(SEEN))
+
+
+def test_a_shared_cause_travels_with_a_failure_and_a_not_applicable() -> None:
+    failed = ending(raising(RequirementNotMet("no declaration", CAUSE)), "setup")
+    assert failed is not None and (failed.outcome, failed.reason, failed.cause) == (
+        Outcome.FAIL,
+        "no declaration",
+        CAUSE,
+    )
+    skipped = ending(lambda: not_applicable("nothing to export", CAUSE))
+    assert skipped is not None and (skipped.outcome, skipped.reason, skipped.cause) == (
+        Outcome.NOT_APPLICABLE,
+        "nothing to export",
+        CAUSE,
+    )
+    plain = ending(raising(AssertionError("x")))
+    assert plain is not None and plain.cause is None
+    assert RequirementNotMet("m").cause is None and str(RequirementNotMet("m", CAUSE)) == "m"
+    refused = ending(raising(ReadOnlyRefusal("needs writes")))
+    assert refused is not None and refused.cause == read_only_run()
+
+
+def test_what_needs_the_live_api_is_an_error_saying_so() -> None:
+    assert str(NeedsLiveApi()) == NEEDS_LIVE_API
+    assert str(NeedsLiveApi("a header may")) == f"{NEEDS_LIVE_API} (a header may)"
+    found = ending(raising(NeedsLiveApi("a header may")))
+    assert found is not None and (found.outcome, found.reason) == (Outcome.ERROR, f"{NEEDS_LIVE_API} (a header may)")

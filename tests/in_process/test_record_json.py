@@ -1,7 +1,10 @@
 """results.json is the record, written and read back without losing or inventing anything."""
 
+import dataclasses
+
 from conformance.catalogue import Level, Source
 from conformance.record import (
+    NEEDS_LIVE_API,
     NOT_FUZZED,
     SCHEMA_VERSION,
     ContainerInfo,
@@ -19,6 +22,7 @@ from conformance.record import (
     Verdict,
     as_json,
 )
+from conformance.verdicts import ExitCode, decided_musts, document_exit_code
 
 SOURCE = Source("RFC 9110", "15", "https://www.rfc-editor.org/rfc/rfc9110")
 PASSED = RequirementResult("EXP-10", Level.MUST, "UTF-8", SOURCE, Outcome.PASS, "", ({"request": "GET /v1"},))
@@ -83,3 +87,21 @@ def test_record_helpers() -> None:
     assert made.target.tls_verified and not TargetInfo("s", "h", "f", "u", TlsVerification.OFF, "t", "1").tls_verified
     assert made.fuzzing.findings[0].key == ("EXP-03", "GET /cases", "not_a_server_error", "Server error")
     assert FuzzingSummary(False, 0, 0, 0, "not-run", (), ()) == NOT_FUZZED
+
+
+def with_outcomes(*results: RequirementResult) -> RunRecord:
+    made = record()
+    profile = dataclasses.replace(made.profiles[0], requirements=results)
+    return dataclasses.replace(made, profiles=(profile,))
+
+
+def test_a_document_only_run_exits_by_what_the_document_decided() -> None:
+    live = RequirementResult("NET-05", Level.MUST, "HSTS", SOURCE, Outcome.ERROR, f"{NEEDS_LIVE_API} (headers)", ())
+    assert decided_musts(with_outcomes(PASSED, FAILED, live)) == [PASSED]
+    assert document_exit_code(with_outcomes(PASSED, FAILED, live), False) == ExitCode.CONFORMANT
+    assert document_exit_code(with_outcomes(PASSED, live), True) == ExitCode.INTERRUPTED
+    for outcome in (Outcome.FAIL, Outcome.ERROR):
+        must = dataclasses.replace(PASSED, outcome=outcome, reason="x")
+        assert document_exit_code(with_outcomes(must, live), False) == ExitCode.NOT_CONFORMANT
+    inapplicable = dataclasses.replace(PASSED, outcome=Outcome.NOT_APPLICABLE)
+    assert document_exit_code(with_outcomes(inapplicable), False) == ExitCode.CONFORMANT
