@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 import requests
 
+from conformance.causes import declaration_malformed, declaration_missing
 from conformance.checks.kit.declared import open_declared
 from conformance.checks.kit.document import (
     date_properties,
@@ -228,3 +229,15 @@ def test_odd_schemes_and_parameters_are_read_safely() -> None:
         }
     )
     assert credentials_in_query(doc, {}) == ["GET /c takes a password ('secret', format: password) in the query string"]
+
+
+def test_a_missing_or_malformed_declaration_names_its_shared_cause() -> None:
+    doc = document_with({"/items": {"get": {"operationId": "listItems", **responses()}}})
+    with pytest.raises(RequirementNotMet) as missing:
+        open_declared("EXP-10", api_for(doc), 7, [])
+    assert missing.value.cause == declaration_missing()
+    doc["x-conformance"] = {"contact": "c@example.org", "health": "listItems", "collections": [{"name": "x"}]}
+    with pytest.raises(RequirementNotMet) as malformed:
+        open_declared("EXP-10", api_for(doc), 7, [])
+    assert malformed.value.cause is not None and malformed.value.cause.id == "malformed-declaration"
+    assert malformed.value.cause == declaration_malformed(str(malformed.value))

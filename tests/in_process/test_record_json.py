@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from conformance.catalogue import Level, Source
+from conformance.catalogue import Level, Requirement, Source
 from conformance.record import (
     NEEDS_LIVE_API,
     NOT_FUZZED,
@@ -17,6 +17,7 @@ from conformance.record import (
     RequirementResult,
     RunInfo,
     RunRecord,
+    SharedCause,
     TargetInfo,
     TlsVerification,
     Verdict,
@@ -105,3 +106,12 @@ def test_a_document_only_run_exits_by_what_the_document_decided() -> None:
         assert document_exit_code(with_outcomes(must, live), False) == ExitCode.NOT_CONFORMANT
     inapplicable = dataclasses.replace(PASSED, outcome=Outcome.NOT_APPLICABLE)
     assert document_exit_code(with_outcomes(inapplicable), False) == ExitCode.CONFORMANT
+
+
+def test_a_result_names_its_shared_cause_and_the_record_finds_it() -> None:
+    cause = SharedCause("no-declaration", "No declaration", "Add it.")
+    requirement = Requirement("EXP-10", Level.MUST, "UTF-8", "why", "fix", SOURCE, (), "p")
+    assert RequirementResult.of(requirement, Outcome.FAIL, "r", [], cause).cause == "no-declaration"
+    assert RequirementResult.of(requirement, Outcome.FAIL, "r", []).cause == ""
+    made = dataclasses.replace(record(), causes=(SharedCause("other", "t", "e"), cause))
+    assert made.cause("no-declaration") is cause and made.cause("absent") is None
