@@ -40,7 +40,7 @@ def serve_static(routes: dict[str, Canned], host: str = "127.0.0.1") -> Iterator
 @contextmanager
 def running(server: ThreadingHTTPServer, scheme: str = "http") -> Iterator[str]:
     """Serve from a daemon thread for the duration of a `with` block; yield the base URL."""
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     host, port = server.server_address[:2]
     try:
