@@ -26,11 +26,12 @@ import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from conformance.marketplace.listing import CATALOGUE_PAYLOAD_TYPE, sign_catalogue
 from conformance.record import RunRecord
 from conformance.schemas_loader import validate
 from conformance.trust.certificate import VerifyExit, issue
 from conformance.trust.revocation import append as append_revocation
-from conformance.trust.signing import load_private_key
+from conformance.trust.signing import key_id, load_private_key, verify_envelope
 from tests.static_server import running
 from tests.test_certificates import Certified, Proc, certify_reference, cli
 from tests.test_core_run import assert_self_contained
@@ -172,6 +173,8 @@ def build(market: Market, out: Path, *extra: str | Path) -> Proc:
         market.certs,
         "--trust",
         market.trust,
+        "--key",
+        market.private,
         "--revocations",
         market.revocations,
         "--out",
@@ -299,20 +302,33 @@ def test_hostile_labels_are_escaped(market: Market, site: Path) -> None:
 
 
 def test_unusable_input_exits_2(market: Market, tmp_path: Path) -> None:
-    assert cli("listing", "build", tmp_path / "missing", "--trust", market.trust, "--out", tmp_path / "o").code == 2
+    missing, key = tmp_path / "missing", market.private
+    assert cli("listing", "build", missing, "--trust", market.trust, "--key", key, "--out", tmp_path / "o").code == 2
     not_a_listing = tmp_path / "documents"
     not_a_listing.mkdir()
     (not_a_listing / "thesis.txt").write_text("keep me", "utf-8")
     proc = build(market, not_a_listing)
     assert proc.code == 2 and "refusing to replace it" in proc.stderr
     assert (not_a_listing / "thesis.txt").read_text("utf-8") == "keep me"
-    proc = cli("listing", "build", market.certs, "--trust", market.trust, "--out", market.certs)
+    proc = cli(
+        "listing", "build", market.certs, "--trust", market.trust, "--key", market.private, "--out", market.certs
+    )
     assert proc.code == 2 and "would be deleted" in proc.stderr
 
 
 def test_empty_folder_gives_an_empty_listing(market: Market, tmp_path: Path) -> None:
     (tmp_path / "none").mkdir()
-    proc = cli("listing", "build", tmp_path / "none", "--trust", market.trust, "--out", tmp_path / "site")
+    proc = cli(
+        "listing",
+        "build",
+        tmp_path / "none",
+        "--trust",
+        market.trust,
+        "--key",
+        market.private,
+        "--out",
+        tmp_path / "site",
+    )
     assert proc.code == 0, proc.stderr
     assert catalogue(tmp_path / "site")["products"] == []
     assert "No certificates are listed." in (tmp_path / "site" / "index.html").read_text("utf-8")
@@ -338,8 +354,9 @@ def test_revocation_list_signed_by_an_untrusted_key_is_refused(market: Market, t
     proc = cli("verify", valid, "--key", market.public, "--revocations", forged)
     assert proc.code == 2 and "refusing the revocation list" in proc.stderr and "not a trusted key" in proc.stderr
     proc = cli(
-        "listing", "build", market.certs, "--trust", market.trust, "--revocations", forged, "--out", tmp_path / "site"
-    )
+        "listing", "build", market.certs, "--trust", market.trust, "--key", market.private,
+        "--revocations", forged, "--out", tmp_path / "site",
+    )  # fmt: skip
     assert proc.code == 2 and "refusing the revocation list" in proc.stderr
     assert not (tmp_path / "site").exists()
 
@@ -494,6 +511,94 @@ def test_council_refuses_a_listing_with_an_untrusted_revocation_list(
     assert proc.code == 2 and "inconsistent" in proc.stderr
     document = catalogue(copy_site)
     document["revocation_list"]["sha256"] = hashlib.sha256(forged.read_bytes()).hexdigest()
-    (copy_site / "catalogue.json").write_text(json.dumps(document), "utf-8")
+    # Even a catalogue the marketplace key signs cannot make the council believe a foreign revocation list.
+    write_signed_catalogue(copy_site, json.dumps(document).encode(), market.key)
     proc = council(market, certificate, str(copy_site))
     assert proc.code == 2 and "refusing the revocation list" in proc.stderr and "not a trusted key" in proc.stderr
+
+
+# --- the signed catalogue ---------------------------------------------------------------------
+
+
+def write_signed_catalogue(site: Path, data: bytes, key: Ed25519PrivateKey) -> None:
+    """Replace a site's catalogue.json with `data`, signed by `key` as `listing build` signs it."""
+    (site / "catalogue.json").write_bytes(data)
+    (site / "catalogue.dsse.json").write_bytes(sign_catalogue(data, key))
+
+
+def test_build_signs_exactly_the_published_catalogue(market: Market, site: Path) -> None:
+    envelope = json.loads((site / "catalogue.dsse.json").read_text("utf-8"))
+    public = market.key.public_key()
+    payload, signer = verify_envelope(envelope, {key_id(public): public}, CATALOGUE_PAYLOAD_TYPE)
+    assert payload == (site / "catalogue.json").read_bytes()
+    assert signer in catalogue(site)["trusted_key_ids"]
+    assert 'href="catalogue.dsse.json"' in (site / "index.html").read_text("utf-8")
+
+
+def test_build_refuses_a_signing_key_its_trusted_keys_do_not_hold(market: Market, tmp_path: Path) -> None:
+    stranger = tmp_path / "stranger.private.pem"
+    stranger.write_bytes(
+        Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    stranger.chmod(0o600)
+    proc = build(market, tmp_path / "site", "--key", stranger)
+    assert proc.code == 2 and "is not among the trusted keys" in proc.stderr, proc.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def mirror_variants(site: Path, root: Path, market: Market) -> dict[str, Path]:
+    """Copies of the listing as a mirror might serve them: intact, and each way its catalogue can be untrustworthy."""
+    variants = {name: root / name for name in ("intact", "edited", "foreign", "unsigned", "forged-signature")}
+    for folder in variants.values():
+        shutil.copytree(site, folder)
+    document = catalogue(site)
+    document["products"] = [e for e in document["products"] if e["certificate_id"] != market.valid["planit"]]
+    edited = json.dumps(document, indent=2).encode()
+    (variants["edited"] / "catalogue.json").write_bytes(edited)
+    write_signed_catalogue(variants["foreign"], edited, Ed25519PrivateKey.generate())
+    (variants["unsigned"] / "catalogue.dsse.json").unlink()
+    envelope = json.loads((site / "catalogue.dsse.json").read_text("utf-8"))
+    envelope["payload"] = base64.b64encode(edited).decode()  # the marketplace's signature over other bytes
+    (variants["forged-signature"] / "catalogue.dsse.json").write_text(json.dumps(envelope), "utf-8")
+    (variants["forged-signature"] / "catalogue.json").write_bytes(edited)
+    return variants
+
+
+def test_council_checks_the_catalogue_signature_of_an_https_mirror(market: Market, site: Path, tmp_path: Path) -> None:
+    authority = trustme.CA()
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert("127.0.0.1").configure_cert(tls)
+    ca_pem = tmp_path / "council-ca.pem"
+    authority.cert_pem.write_to_path(str(ca_pem))
+    mirror = tmp_path / "mirror"
+    mirror_variants(site, mirror, market)
+    certificate = market.certs / "planit" / "certificate.html"
+    refusals = {
+        "edited": "was changed after signing",
+        "foreign": "which is not a trusted key",
+        "unsigned": "has no signed catalogue",
+        "forged-signature": "the signature does not match",
+    }
+    with serve_folder(mirror, tls) as base:
+
+        def council_over_https(name: str) -> Proc:
+            listing = f"{base}/{name}/"
+            return cli("verify", certificate, "--key", market.public, "--listing", listing, "--ca-bundle", ca_pem)
+
+        intact = council_over_https("intact")
+        assert intact.code == 0 and intact.stdout.startswith("VALID AND LISTED: "), intact.stdout + intact.stderr
+        for name, message in refusals.items():
+            proc = council_over_https(name)
+            assert proc.code == VerifyExit.LISTING_UNSIGNED, (name, proc.stdout, proc.stderr)
+            assert proc.stdout.startswith("LISTING REFUSED: ") and message in proc.stdout, (name, proc.stdout)
+            assert "VALID" not in proc.stdout
+
+
+def test_council_refuses_an_edited_catalogue_in_a_folder(market: Market, site: Path, tmp_path: Path) -> None:
+    variants = mirror_variants(site, tmp_path, market)
+    certificate = market.certs / "caseworks" / "certificate.html"
+    assert council(market, certificate, str(variants["intact"])).code == 0
+    proc = council(market, certificate, str(variants["edited"] / "catalogue.json"))
+    assert proc.code == VerifyExit.LISTING_UNSIGNED and "was changed after signing" in proc.stdout

@@ -23,7 +23,7 @@ from conformance.cli.shared import (
 )
 from conformance.errors import UsageError
 from conformance.http import read_past_cap
-from conformance.marketplace.council import Listing, open_listing
+from conformance.marketplace.council import CatalogueRefused, Listing, open_listing
 from conformance.marketplace.council import check as council_check
 from conformance.target import tls_verify
 from conformance.trust.certificate import (
@@ -33,6 +33,7 @@ from conformance.trust.certificate import (
     NotCertifiable,
     Reason,
     Verification,
+    VerifyExit,
     issue,
     summary_lines,
     verify_certificate,
@@ -210,6 +211,8 @@ def verify(
       8  visible page edited: the HTML differs from the view of the signed statement
       9  revoked (--revocations or --listing)
       10 not listed (--listing): genuine and current, but not in the listing
+      11 listing refused (--listing): its catalogue.json is not signed by a trusted key (signature
+         missing, invalid or by another key) or was changed after signing
 
     A revocation list or listing that cannot be read, or whose revocation list is not signed by a
     trusted key, is refused with exit code 2.
@@ -237,6 +240,9 @@ def verify(
     except OSError as exc:
         fail_usage(f"cannot read {file}: {exc.strerror or exc}")
         return
+    except CatalogueRefused as exc:
+        click.echo(f"LISTING REFUSED: {printable(str(exc))[:500]}")
+        sys.exit(VerifyExit.LISTING_UNSIGNED)
     result = verify_certificate(data, trusted, moment)
     if published is not None:
         council_report(file, result, lists, published, moment)

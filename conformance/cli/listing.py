@@ -29,6 +29,14 @@ def listing() -> None:
     help="Folder of trusted Ed25519 public keys (*.pem).",
 )
 @click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The marketplace's Ed25519 private key (PEM, mode 0600) that signs catalogue.json; its public key "
+    "must be in --trust.",
+)
+@click.option(
     "--revocations",
     "revocations_path",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -48,6 +56,7 @@ def listing() -> None:
 def build(
     cert_dir: Path,
     trust_dir: Path,
+    key_path: Path,
     revocations_path: Path | None,
     out_dir: Path,
     at: str | None,
@@ -58,20 +67,28 @@ def build(
     Certificates are the files `certify` writes (certificate.html, certificate.dsse.json) and any
     NAME.dsse.json or NAME.certificate.html, in any sub-folder. Each is checked for its signature by a
     trusted key, expiry at --at, revocation and an intact visible page. The log has one line per file:
-    listed, rejected (with the reason) or duplicate. Exit code 0 whatever was rejected; 2 only when the
-    input is unusable (no such folder, no trusted key, a revocation list that is not trusted, an --out
-    that cannot be replaced).
+    listed, rejected (with the reason) or duplicate. catalogue.json is signed with --key into
+    catalogue.dsse.json, which `verify --listing` checks. Exit code 0 whatever was rejected; 2 only when
+    the input is unusable (no such folder, no trusted key, a --key that is not among them, a revocation
+    list that is not trusted, an --out that cannot be replaced).
     """
     moment = parse_at(at)
     try:
         trusted = load_trust_dir(trust_dir)
+        signing_key = load_private_key(key_path)
+        signer = key_id(signing_key.public_key())
+        if signer not in trusted:
+            raise UsageError(
+                f"--key {key_path} (key {signer}) is not among the trusted keys in {trust_dir}: "
+                "a council trusting those keys could not check the catalogue's signature"
+            )
         raw = read_list_bytes(revocations_path) if revocations_path is not None else None
         lists: list[RevocationList] = [] if raw is None else [parse_list(raw, trusted, str(revocations_path))]
-        check_replaceable(out_dir, [cert_dir, trust_dir])
+        check_replaceable(out_dir, [cert_dir, trust_dir, key_path])
         collected: Collected = collect(cert_dir, trusted, lists, moment)
         revoked = sum(len(x.revocations) for x in lists)
         document = catalogue(collected.listed, list(trusted), raw, revoked)
-        write_site(out_dir, render_site(document, collected.listed, raw))
+        write_site(out_dir, render_site(document, collected.listed, raw, signing_key))
     except UsageError as exc:
         fail_usage(str(exc))
         return

@@ -1,8 +1,8 @@
 """The council's check: is this certificate genuine, current, not revoked, and listed by the marketplace?
 
-The listing (a URL or a folder) supplies catalogue.json and the signed revocation list. The answers about
-genuineness and revocation rest on signatures by keys the council trusts; "listed" rests on the listing
-itself, so it is only as trustworthy as the address it was fetched from (use https).
+The listing (a URL or a folder) supplies catalogue.json, its signature (catalogue.dsse.json) and the signed
+revocation list. Every answer rests on signatures by keys the council trusts: "listed" too, since the catalogue
+is only read once a trusted key's signature over exactly its bytes verifies, so a mirror can serve the listing.
 """
 
 import hashlib
@@ -19,18 +19,30 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from conformance.errors import UsageError
 from conformance.http import TooLarge, get_following_same_origin, innermost_reason, read_capped, read_response_capped
-from conformance.marketplace.listing import CATALOGUE_NAME, statement_digest
+from conformance.marketplace.listing import (
+    CATALOGUE_NAME,
+    CATALOGUE_PAYLOAD_TYPE,
+    SIGNED_CATALOGUE_NAME,
+    statement_digest,
+)
 from conformance.schemas_loader import validate
 from conformance.timestamps import format_time
 from conformance.trust import revocation
 from conformance.trust.certificate import Reason, Verification
+from conformance.trust.signing import BadSignature, EnvelopeError, UnknownKey, verify_envelope
 
 MAX_CATALOGUE_BYTES = 20 * 1024 * 1024
+MAX_SIGNED_CATALOGUE_BYTES = MAX_CATALOGUE_BYTES * 2  # base64 (4/3) and the envelope around it
 GENUINE_FAILURES = {Reason.MALFORMED, Reason.UNKNOWN_KEY, Reason.BAD_SIGNATURE, Reason.PAGE_EDITED}
 
 
 class ListingError(UsageError):
     """The listing cannot be read or is inconsistent: no answer about "listed" can be given (exit 2)."""
+
+
+class CatalogueRefused(Exception):
+    """The catalogue's signature is missing, invalid or by an untrusted key, or catalogue.json was edited after
+    signing: nothing in the listing is believed (verify exits with its own code, not 2)."""
 
 
 @dataclass(frozen=True)
@@ -96,16 +108,48 @@ def reader(location: str, verify: bool | str) -> tuple[str, Any]:
     return str(folder), lambda name, cap: _read_file(folder / name, cap)
 
 
-def open_listing(location: str, trusted: dict[str, Ed25519PublicKey], verify: bool | str) -> Listing:
-    """Fetch and check catalogue.json and, when the catalogue names one, its signed revocation list."""
-    source, read = reader(location, verify)
+def signed_catalogue(read: Any, source: str, trusted: dict[str, Ed25519PublicKey]) -> tuple[bytes, str]:
+    """(catalogue.json's bytes, the trusted key id that signed them), or raise CatalogueRefused.
+
+    The signed payload must be catalogue.json byte for byte: a catalogue edited after signing is refused even
+    when its envelope is intact, so the file a browser or script reads is the one the marketplace signed.
+    catalogue.json is read first, so a listing that cannot be reached at all stays a usage error (exit 2).
+    """
+    published = read(CATALOGUE_NAME, MAX_CATALOGUE_BYTES)
     try:
-        catalogue = json.loads(read(CATALOGUE_NAME, MAX_CATALOGUE_BYTES).decode("utf-8"))
+        signed = read(SIGNED_CATALOGUE_NAME, MAX_SIGNED_CATALOGUE_BYTES)
+    except ListingError as exc:
+        raise CatalogueRefused(f"the listing at {source} has no signed catalogue: {exc}") from None
+    try:
+        payload, signer = verify_envelope(json.loads(signed.decode("utf-8")), trusted, CATALOGUE_PAYLOAD_TYPE)
+    except (UnknownKey, BadSignature) as exc:
+        raise CatalogueRefused(f"the listing's {CATALOGUE_NAME} at {source} is refused: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError, EnvelopeError) as exc:
+        raise CatalogueRefused(f"the listing's {SIGNED_CATALOGUE_NAME} at {source} is malformed: {exc}") from None
+    if published != payload:
+        raise CatalogueRefused(
+            f"the listing's {CATALOGUE_NAME} at {source} was changed after signing: it is not the catalogue "
+            f"{SIGNED_CATALOGUE_NAME} signs"
+        )
+    return payload, signer
+
+
+def open_listing(location: str, trusted: dict[str, Ed25519PublicKey], verify: bool | str) -> Listing:
+    """Check catalogue.json's signature by a trusted key, then read it and, when it names one, its signed
+    revocation list."""
+    source, read = reader(location, verify)
+    data, signer = signed_catalogue(read, source, trusted)
+    try:
+        catalogue = json.loads(data.decode("utf-8"))
         validate(catalogue, "catalogue")
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ListingError(f"the listing's {CATALOGUE_NAME} at {source} is not JSON: {exc}") from None
     except jsonschema.ValidationError as exc:
         raise ListingError(f"the listing's {CATALOGUE_NAME} at {source} breaks its schema: {exc.message}") from None
+    if signer not in catalogue["trusted_key_ids"]:
+        raise CatalogueRefused(
+            f"the listing's {CATALOGUE_NAME} at {source} is signed by key {signer}, which it does not name as trusted"
+        )
     published = catalogue["revocation_list"]
     revocations = None
     if published is not None:

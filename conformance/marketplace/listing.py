@@ -16,16 +16,19 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from conformance.errors import UsageError
 from conformance.http import read_past_cap
 from conformance.schemas_loader import validate
 from conformance.trust import revocation
 from conformance.trust.certificate import MAX_CERTIFICATE_BYTES, Reason, canonical, read_certificate, verify_certificate
+from conformance.trust.signing import sign_envelope
 
 CATALOGUE_FORMAT = "https://conformance.example/listing/catalogue/v1"
 CATALOGUE_NAME = "catalogue.json"
+SIGNED_CATALOGUE_NAME = "catalogue.dsse.json"
+CATALOGUE_PAYLOAD_TYPE = "application/vnd.conformance.catalogue+json"
 SCHEMA_NAME = "catalogue.schema.json"
 REVOCATIONS_NAME = "revocations.dsse.json"
 MAX_SLUG = 80
@@ -231,3 +234,13 @@ def catalogue(
 
 def catalogue_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def sign_catalogue(data: bytes, private_key: Ed25519PrivateKey) -> bytes:
+    """catalogue.dsse.json: a DSSE envelope over the exact bytes of catalogue.json, in its own payload type.
+
+    A mirror serves both files unchanged; a council checks the envelope offline and that catalogue.json is
+    its payload. Ed25519 signatures are deterministic, so two builds over the same inputs stay identical.
+    """
+    envelope = sign_envelope(data, private_key, CATALOGUE_PAYLOAD_TYPE)
+    return (json.dumps(envelope, indent=2) + "\n").encode("utf-8")

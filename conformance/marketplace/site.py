@@ -14,11 +14,20 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from markupsafe import Markup
 
 from conformance.errors import UsageError
 from conformance.marketplace.badges import badge_svg
-from conformance.marketplace.listing import CATALOGUE_NAME, REVOCATIONS_NAME, SCHEMA_NAME, Listed, catalogue_bytes
+from conformance.marketplace.listing import (
+    CATALOGUE_NAME,
+    REVOCATIONS_NAME,
+    SCHEMA_NAME,
+    SIGNED_CATALOGUE_NAME,
+    Listed,
+    catalogue_bytes,
+    sign_catalogue,
+)
 from conformance.record import Outcome
 from conformance.render.certificate import embed_json, render_html
 from conformance.render.templates import templates
@@ -51,13 +60,18 @@ def profile_options(products: list[dict[str, Any]]) -> list[dict[str, str]]:
     return [{"id": pid, "title": titles[pid]} for pid in sorted(titles)]
 
 
-def render_site(document: dict[str, Any], listed: list[Listed], revocations: bytes | None) -> dict[str, bytes]:
-    """Every file of the site, by relative path: a pure function of the catalogue and the certificates."""
+def render_site(
+    document: dict[str, Any], listed: list[Listed], revocations: bytes | None, signing_key: Ed25519PrivateKey
+) -> dict[str, bytes]:
+    """Every file of the site, by relative path: a pure function of the catalogue, the certificates and the key
+    that signs the catalogue."""
     by_id = {entry.certificate_id: entry for entry in listed}
     env = templates()
     products = document["products"]
+    catalogue_data = catalogue_bytes(document)
     site: dict[str, bytes] = {
-        CATALOGUE_NAME: catalogue_bytes(document),
+        CATALOGUE_NAME: catalogue_data,
+        SIGNED_CATALOGUE_NAME: sign_catalogue(catalogue_data, signing_key),
         SCHEMA_NAME: files("conformance").joinpath(f"schemas/{SCHEMA_NAME}").read_bytes(),
     }
     if revocations is not None:

@@ -64,6 +64,7 @@ class VerifyExit(IntEnum):
     PAGE_EDITED = 8
     REVOKED = 9
     NOT_LISTED = 10
+    LISTING_UNSIGNED = 11  # --listing: its catalogue's signature is missing, invalid, untrusted, or it was edited
 
 
 @dataclass

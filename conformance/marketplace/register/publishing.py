@@ -26,7 +26,7 @@ CERTIFICATES = "certificates"  # HOME/certificates/KEY/: each product's current 
 
 @dataclass(frozen=True)
 class Marketplace:
-    """Where a marketplace keeps its files, and the key it signs certificates and revocations with.
+    """Where a marketplace keeps its files, and the key it signs certificates, revocations and the catalogue with.
 
     Plain paths only: a worker on another machine (a Celery task, later) is handed the same value.
     """
@@ -96,8 +96,10 @@ def revoke(marketplace: Marketplace, certificate_id: str, reason: str, at: datet
 
 
 def rebuild_listing(marketplace: Marketplace, at: datetime) -> list[str]:
-    """Write the listing of every current, unrevoked certificate (as `listing build` would); its log lines."""
-    public = marketplace.key().public_key()
+    """Write the listing of every current, unrevoked certificate, its catalogue signed with the marketplace key
+    (as `listing build` would); its log lines."""
+    private = marketplace.key()
+    public = private.public_key()
     trusted = {key_id(public): public}
     raw = revocation.read_list_bytes(marketplace.revocations) if marketplace.revocations.exists() else None
     lists = [] if raw is None else [revocation.parse_list(raw, trusted, str(marketplace.revocations))]
@@ -105,5 +107,5 @@ def rebuild_listing(marketplace: Marketplace, at: datetime) -> list[str]:
     check_replaceable(marketplace.listing, [marketplace.certificates])
     collected = collect(marketplace.certificates, trusted, lists, at)
     document = catalogue(collected.listed, list(trusted), raw, sum(len(x.revocations) for x in lists))
-    write_site(marketplace.listing, render_site(document, collected.listed, raw))
+    write_site(marketplace.listing, render_site(document, collected.listed, raw, private))
     return collected.log
