@@ -146,6 +146,13 @@ def test_a_product_that_turns_defective_is_failing_then_suspended_and_comes_back
         assert "acme-orders: conformant -> listed" in first.stdout
         (certificate,) = rows(database, tables.certificates)
         assert listed_ids(home) == {certificate["certificate_id"]}
+        council = CliRunner().invoke(
+            main,
+            ["verify", str(home / "certificates" / "acme-orders" / "certificate.dsse.json"),
+             "--key", str(signing_key.with_name("signing.public.pem")), "--listing", str(home / "listing"),
+             "--at", format_time(now)],
+        )  # fmt: skip
+        assert council.exit_code == 0 and council.stdout.startswith("VALID AND LISTED"), council.stdout  # signed
         not_due = revalidate(home, database, signing_key, now + timedelta(hours=1), "--due")
         assert "0 products re-validated" in not_due.stdout  # re-validated daily: not due again within the day
 
