@@ -213,6 +213,10 @@ def _listing_build(pages: list[bytes], key: Any) -> float:
             (certs / f"{index:05d}.certificate.html").write_bytes(page)
         pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         (trust / "marketplace.public.pem").write_bytes(pem)
+        private = Path(folder) / "marketplace.private.pem"
+        encoding, private_format = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+        private.write_bytes(key.private_bytes(encoding, private_format, serialization.NoEncryption()))
+        private.chmod(0o600)
         command = [
             PYTHON,
             "-m",
@@ -222,6 +226,8 @@ def _listing_build(pages: list[bytes], key: Any) -> float:
             str(certs),
             "--trust",
             str(trust),
+            "--key",
+            str(private),
             "--out",
             str(site),
         ]
