@@ -602,3 +602,13 @@ def test_council_refuses_an_edited_catalogue_in_a_folder(market: Market, site: P
     assert council(market, certificate, str(variants["intact"])).code == 0
     proc = council(market, certificate, str(variants["edited"] / "catalogue.json"))
     assert proc.code == VerifyExit.LISTING_UNSIGNED and "was changed after signing" in proc.stdout
+    # A key the council trusts, but that the catalogue itself does not name, cannot vouch for it either.
+    other = Ed25519PrivateKey.generate()
+    other_public = tmp_path / "other.public.pem"
+    other_public.write_bytes(
+        other.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    resigned = variants["intact"]
+    write_signed_catalogue(resigned, (resigned / "catalogue.json").read_bytes(), other)
+    proc = cli("verify", certificate, "--key", market.public, "--key", other_public, "--listing", resigned)
+    assert proc.code == VerifyExit.LISTING_UNSIGNED and "which it does not name as trusted" in proc.stdout
