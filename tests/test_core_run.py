@@ -102,7 +102,7 @@ def test_each_defect_fails_exactly_its_requirement(variant: str, tmp_path: Path)
     if violates & set(CHECK_REQUIREMENTS.values()):  # decided by fuzzing: each finding comes with a reproduction
         findings = result.results["fuzzing"]["findings"]
         assert findings and all(re.search(r"^curl ", f["curl"], re.MULTILINE) for f in findings)
-        assert "Reproduce:" in html
+        assert "How to reproduce" in html
     assert_self_contained(html)
 
 
