@@ -13,9 +13,9 @@ from schemathesis.core.result import Ok
 
 from conformance.fuzzing.engine import FuzzSettings, build_schema
 from conformance.fuzzing.scope import PlannedOperation, plan_operations
+from conformance.fuzzing.unloadable import WHOLE_DOCUMENT
 from conformance.safety import Safety
 
-WHOLE_DOCUMENT = "(the whole document)"
 # Never contacted: the schema is only built, never executed.
 NOWHERE = "http://127.0.0.1:9"
 
