@@ -213,7 +213,7 @@ def test_a_document_the_fuzzer_cannot_load_ends_its_requirements_as_error_saying
     assert [item["json_path"] for item in exp01["evidence"] if "json_path" in item] == ["$.paths"]
     why = (
         "the fuzzer (Schemathesis) could not load the document at $.paths, which is an array, not an object, "
-        "so nothing was fuzzed; EXP-01 lists the document's problems"
+        "so nothing can be fuzzed; EXP-01 lists the document's problems"
     )
     for rid in READS_THE_FUZZING:
         ended = requirement(result.results, rid)

@@ -117,7 +117,7 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
     try:
         operations_total = schema.statistic.operations.total  # the first read of the whole document
     except Exception as exc:  # a shape intake reports (EXP-01) can stop Schemathesis reading it at all
-        return _not_loaded(document, settings, unloadable_reason(document, exc, lambda part: _loads(part, settings)))
+        return _not_loaded(document, settings, unloadable_reason(document, exc, lambda part: loads(part, settings)))
     report = FuzzReport(
         operations_total=operations_total,
         plan=plan_operations(document, safety.read_only),
@@ -161,7 +161,7 @@ def _not_loaded(document: dict[str, Any], settings: FuzzSettings, reason: str) -
     return report
 
 
-def _loads(document: dict[str, Any], settings: FuzzSettings) -> bool:
+def loads(document: dict[str, Any], settings: FuzzSettings) -> bool:
     """Whether Schemathesis reads `document` (a part of the run's document, to locate what it cannot read)."""
     try:
         build_schema(copy.deepcopy(document), settings).statistic  # noqa: B018 - reading it is the test

@@ -20,7 +20,7 @@ def unloadable_reason(document: dict[str, Any], exc: Exception, loads: Callable[
     detail = f" ({type(exc).__name__}: {exc})" if str(exc) else ""  # a bare exception name says nothing more
     return (
         f"the fuzzer (Schemathesis) could not load the document at {_where(document, loads)}{detail}, so "
-        "nothing was fuzzed; EXP-01 lists the document's problems"
+        "nothing can be fuzzed; EXP-01 lists the document's problems"
     )
 
 
