@@ -225,7 +225,15 @@ def outcome_of(report: pytest.TestReport, call: pytest.CallInfo, evidence: list)
         return CheckOutcome(Outcome.ERROR, message, evidence)
     if exc is not None and timed_out(exc):
         return CheckOutcome(Outcome.ERROR, timeout_reason(exc), evidence)
-    return CheckOutcome(Outcome.ERROR, f"the check could not run: {type(exc).__name__}: {message}"[:500], evidence)
+    return CheckOutcome(Outcome.ERROR, f"the check could not run: {raised(exc, message, call)}"[:500], evidence)
+
+
+def raised(exc: BaseException | None, message: str, call: pytest.CallInfo) -> str:
+    """An unexpected exception as a reason: its class and message or, with no message, where it was raised."""
+    if message or call.excinfo is None:
+        return f"{type(exc).__name__}: {message}"
+    frame = call.excinfo.traceback[-1]
+    return f"{type(exc).__name__} with no message, raised at {Path(str(frame.path)).name}:{frame.lineno + 1}"
 
 
 # --- what checks receive ---------------------------------------------------------------------------
@@ -263,7 +271,11 @@ def seed(conformance_run: RunSession) -> int:
 
 @pytest.fixture(scope="session")
 def fuzz_report(conformance_run: RunSession) -> FuzzReport:
-    return conformance_run.fuzz_report()
+    """The fuzzing's results; a check that reads them cannot be decided when the fuzzer could not read the document."""
+    report = conformance_run.fuzz_report()
+    if report.unloadable:
+        raise Undecided(f"not tested: {report.unloadable}")
+    return report
 
 
 @pytest.fixture

@@ -190,3 +190,36 @@ def test_invalid_document_leaves_a_run_without_exp01_incomplete(tmp_path: Path) 
 
 def requirement(results: dict, rid: str) -> dict:
     return next(r for p in results["profiles"] for r in p["requirements"] if r["id"] == rid)
+
+
+# Every requirement that reads the fuzzing's results (conformance.checks.contract, and NET-01/08/10/11).
+READS_THE_FUZZING = ("EXP-03", "EXP-04", "EXP-05", "EXP-06", "EXP-07", "EXP-08", "EXP-09", "NET-01", "NET-08")
+READS_THE_FUZZING += ("NET-10", "NET-11")
+
+
+def test_a_document_the_fuzzer_cannot_load_ends_its_requirements_as_error_saying_why(tmp_path: Path) -> None:
+    """`paths` as a list passes intake (EXP-01 reports it) but stops Schemathesis reading the document at all:
+    a bare `assert` of its own. The run says what it could not load and where, never the exception's name."""
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": []}
+    served = Canned(200, "application/json", json.dumps(document).encode())
+    with serve_static({"/openapi.json": served}) as base:
+        args = ["run", "--spec", f"{base}/openapi.json", "--base-url", f"{base}/v1", "--max-examples", "3"]
+        result = run_cli([*args, "--seed", "1"], tmp_path / "out")
+    assert result.code == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert all((result.out / name).is_file() for name in OUTPUTS)
+    exp01 = requirement(result.results, "EXP-01")
+    assert exp01["outcome"] == "fail" and "at $.paths: [] is not of type 'object'" in exp01["reason"]
+    assert [item["json_path"] for item in exp01["evidence"] if "json_path" in item] == ["$.paths"]
+    why = (
+        "the fuzzer (Schemathesis) could not load the document at $.paths, which is an array, not an object, "
+        "so nothing can be fuzzed; EXP-01 lists the document's problems"
+    )
+    for rid in READS_THE_FUZZING:
+        ended = requirement(result.results, rid)
+        assert (ended["outcome"], ended["reason"]) == ("error", f"not tested: {why}"), rid
+    assert result.results["fuzzing"]["stop_reason"] == "document_not_loaded"
+    assert result.results["fuzzing"]["errors"] == [why]
+    assert why in result.results["run"]["incomplete_reason"]
+    everything = result.stdout + result.stderr + json.dumps(result.results) + (result.out / "junit.xml").read_text()
+    assert "AssertionError" not in everything and "could not run" not in everything

@@ -483,3 +483,18 @@ def test_each_planning_defect_is_caught(variant: str, planning_run: Callable[[st
     if variant == "stale-location":  # the Location itself was requested: Schemathesis never does
         (finding,) = [f for f in findings if f["check"] == "created_resource_is_at_its_location"]
         assert "Location: /api/v1/applications/" in finding["message"] and "answered 404" in finding["message"]
+
+
+def test_a_path_item_that_stops_the_fuzzer_reading_the_document_is_named() -> None:
+    """A `$ref` that is a number stops Schemathesis reading the whole document: the report names the path item
+    (found by loading each alone), and every fuzz-decided requirement ends as error with that reason."""
+    answered = {"get": {"responses": {"200": {"description": "ok"}}}}
+    broken = {"get": {"responses": {"200": {"$ref": 5}}}}
+    document = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/a": broken, "/b": answered}}
+    settings = FuzzSettings(base_url="http://127.0.0.1:9", headers={}, seed=0, max_examples=1)  # never contacted
+    report = run_fuzzing(document, settings, Progress())
+    assert report.unloadable.startswith("the fuzzer (Schemathesis) could not load the document at $.paths['/a'] (")
+    assert "'int' object has no attribute" in report.unloadable and "EXP-01" in report.unloadable
+    assert report.stop_reason == "document_not_loaded" and report.cases == 0
+    with pytest.raises(Undecided, match=r"not tested: the fuzzer \(Schemathesis\) could not load"):
+        assert_no_findings(report, "EXP-03", [])

@@ -25,11 +25,12 @@ from schemathesis.wfc.escalation import escalating_provider
 
 from conformance.fuzzing.findings import finding_of, is_probe
 from conformance.fuzzing.guard import guarded
-from conformance.fuzzing.report import FuzzReport, StatefulProgress
+from conformance.fuzzing.report import NOT_LOADED, FuzzReport, StatefulProgress
 from conformance.fuzzing.reproduction import Replay, reproduction
 from conformance.fuzzing.scope import plan_operations
 from conformance.fuzzing.serializers import register_open_formats
 from conformance.fuzzing.stateful_roots import start_at_declared_links
+from conformance.fuzzing.unloadable import unloadable_reason
 from conformance.observations import banner_leaks, find_leaks, rate_limit_headers, tells_when_to_retry
 from conformance.operations import all_operations
 from conformance.progress import WAITS, Progress
@@ -113,8 +114,12 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
     # Schemathesis writes the links it infers into the document it is given: keep the run's own untouched.
     schema = build_schema(copy.deepcopy(document), settings)
     safety = settings.safety
+    try:
+        operations_total = schema.statistic.operations.total  # the first read of the whole document
+    except Exception as exc:  # a shape intake reports (EXP-01) can stop Schemathesis reading it at all
+        return _not_loaded(document, settings, unloadable_reason(document, exc, lambda part: loads(part, settings)))
     report = FuzzReport(
-        operations_total=schema.statistic.operations.total,
+        operations_total=operations_total,
         plan=plan_operations(document, safety.read_only),
         read_only=safety.read_only,
         probes_sent=not safety.read_only,
@@ -140,6 +145,29 @@ def run_fuzzing(document: dict[str, Any], settings: FuzzSettings, progress: Prog
         WAITS.clear()  # a request cut off by a stop never reports its end
     report.linked_operations = _linked_operations(schema)
     return report
+
+
+def _not_loaded(document: dict[str, Any], settings: FuzzSettings, reason: str) -> FuzzReport:
+    """The report of a fuzzing that could not start: every requirement it decides ends as error, with `reason`."""
+    report = FuzzReport(
+        plan=plan_operations(document, settings.safety.read_only),
+        read_only=settings.safety.read_only,
+        request_timeout=settings.safety.request_timeout,
+        stop_reason=NOT_LOADED,
+        unloadable=reason,
+    )
+    report.unowned_errors.append(("", reason))
+    report.add_error(reason)
+    return report
+
+
+def loads(document: dict[str, Any], settings: FuzzSettings) -> bool:
+    """Whether Schemathesis reads `document` (a part of the run's document, to locate what it cannot read)."""
+    try:
+        build_schema(copy.deepcopy(document), settings).statistic  # noqa: B018 - reading it is the test
+    except Exception:
+        return False
+    return True
 
 
 def _replay_of(settings: FuzzSettings) -> Replay:

@@ -11,11 +11,11 @@ from typing import Any
 
 from schemathesis.core.result import Ok
 
-from conformance.fuzzing.engine import FuzzSettings, build_schema
+from conformance.fuzzing.engine import FuzzSettings, build_schema, loads
 from conformance.fuzzing.scope import PlannedOperation, plan_operations
+from conformance.fuzzing.unloadable import WHOLE_DOCUMENT, unloadable_reason
 from conformance.safety import Safety
 
-WHOLE_DOCUMENT = "(the whole document)"
 # Never contacted: the schema is only built, never executed.
 NOWHERE = "http://127.0.0.1:9"
 
@@ -43,6 +43,5 @@ def plan_run(document: dict[str, Any], read_only: bool = False) -> RunPlan:
                 error = result.err()
                 unloadable[error.label] = " ".join(str(error.message).split())
     except Exception as exc:  # an invalid document (EXP-01 lists why) can stop Schemathesis reading it at all
-        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        unloadable[WHOLE_DOCUMENT] = f"the fuzzer cannot read the document ({detail}); its problems (EXP-01) say why"
+        unloadable[WHOLE_DOCUMENT] = unloadable_reason(document, exc, lambda part: loads(part, settings))
     return RunPlan(plan_operations(document, read_only), loaded, unloadable)

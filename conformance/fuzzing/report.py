@@ -13,6 +13,7 @@ from conformance.fuzzing.scope import OperationCoverage, PlannedOperation
 from conformance.record import NOT_FUZZED, Finding, FuzzingSummary, StatefulSummary
 
 SERVER_UNAVAILABLE = "server_unavailable"
+NOT_LOADED = "document_not_loaded"  # Schemathesis could not read the document: nothing was sent
 
 
 @dataclass
@@ -53,6 +54,7 @@ class FuzzReport:
     errors: dict[str, int] = field(default_factory=dict)
     unowned_errors: list[tuple[str, str]] = field(default_factory=list)  # (phase, reason) no operation owns
     stop_reason: str = "completed"
+    unloadable: str = ""  # why the fuzzer could not read the document at all, if it could not
     ceiling_reached: bool = False  # --max-time stopped the engine
     # What the fuzzed responses showed besides check failures (the first MAX_OBSERVATIONS_KEPT of each):
     # 429s and their headers, and how many responses advertised rate limits (NET-11); error responses

@@ -218,6 +218,8 @@ class RunSession:
             return "the target stopped answering part-way through fuzzing; nothing decided after that can be trusted"
         if self.budget_exhausted:
             return f"the run reached its time limit (--max-time {self.safety.max_time:g}); see what was not tested"
+        if self.fuzz is not None and self.fuzz.unloadable:
+            return self.fuzz.unloadable
         if self.fuzz is not None and self.fuzz.stop_reason != "completed":
             return f"fuzzing stopped early: {self.fuzz.stop_reason}"
         problems = self.target.spec.problems if self.target is not None else ()

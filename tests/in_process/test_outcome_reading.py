@@ -109,3 +109,15 @@ def test_what_needs_the_live_api_is_an_error_saying_so() -> None:
     assert str(NeedsLiveApi("a header may")) == f"{NEEDS_LIVE_API} (a header may)"
     found = ending(raising(NeedsLiveApi("a header may")))
     assert found is not None and (found.outcome, found.reason) == (Outcome.ERROR, f"{NEEDS_LIVE_API} (a header may)")
+
+
+def test_an_exception_without_a_message_says_where_it_was_raised() -> None:
+    """A bare `assert` in a library a fixture calls (Schemathesis has some) is never just an exception's name."""
+
+    def fixture_with_a_bare_assert() -> None:
+        raise AssertionError  # what an unrewritten bare `assert` raises: no message at all
+
+    outcome, reason = concluded("setup", fixture_with_a_bare_assert, [])
+    assert outcome == Outcome.ERROR
+    assert reason.startswith("the check could not run: AssertionError with no message, raised at ")
+    assert reason.endswith(f"test_outcome_reading.py:{fixture_with_a_bare_assert.__code__.co_firstlineno + 1}")
