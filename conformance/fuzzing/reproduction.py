@@ -58,8 +58,13 @@ class Created:
 
     case_id: str
     label: str
-    curl: str
     url: str  # where it was sent: a relative Location resolves against it
+    case: Any  # the generated case: rendered as curl only if a finding needs it, not for every record made
+    headers: dict[str, str]
+    verify: bool
+
+    def curl(self, replay: "Replay") -> str:
+        return _runnable(self.case.as_curl_command(headers=self.headers, verify=self.verify), replay)
 
 
 @dataclass(frozen=True)
@@ -84,9 +89,8 @@ class Replay:
             if url in self.created or len(self.created) >= MAX_CREATIONS_KEPT:
                 continue
             headers = {name: values[0] for name, values in interaction.request.headers.items() if values}
-            curl = node.value.as_curl_command(headers=headers, verify=response.verify)
             label = f"{node.value.method.upper()} {node.value.operation.path}"
-            self.created[url] = Created(case_id, label, _runnable(curl, self), interaction.request.uri)
+            self.created[url] = Created(case_id, label, interaction.request.uri, node.value, headers, response.verify)
 
 
 def header_variable(name: str) -> str:
@@ -121,7 +125,10 @@ def reproduction(check: Any, recorder: Any, replay: Replay) -> str:
     lines = [READ_FROM_RESPONSE] if read_from else []
     if made is not None:
         lines.extend(
-            [f"# 1. {made.label}, which made the record the next request uses", _saving_response(made.curl, "step1")]
+            [
+                f"# 1. {made.label}, which made the record the next request uses",
+                _saving_response(made.curl(replay), "step1"),
+            ]
         )
     for index, step in enumerate(steps, 1 + offset):
         on_record = made if index == 2 and made is not None else None
