@@ -15,6 +15,7 @@ from conformance.marketplace.register.credentials import parse_reference
 from conformance.marketplace.register.products import KEY, Product, Register
 from conformance.marketplace.register.publishing import Marketplace, forget
 from conformance.marketplace.register.store import default_url
+from conformance.marketplace.status_site import build_status
 from conformance.revalidation.job import RunPolicy
 from conformance.revalidation.pool import revalidate_here
 from conformance.run.options import DEFAULT_MAX_EXAMPLES
@@ -191,6 +192,23 @@ def settings(ctx: click.Context, grace_days: int | None) -> None:
         click.echo(f"grace period: {register.grace().days} days")
     except UsageError as exc:
         fail_usage(str(exc))
+
+
+@marketplace.command("site")
+@click.pass_context
+def site(ctx: click.Context) -> None:
+    """Write the status site HOME/status/: the status table, each product's verdicts over time and its reports.
+
+    Exit code 2, nothing written, for an empty register (most likely the wrong --home or --database).
+    """
+    home = ctx.obj["home"]
+    if not home.is_dir():
+        fail_usage(f"no marketplace home {home}: the status site links the reports kept there")
+    try:
+        out = build_status(register_of(ctx), home)
+    except UsageError as exc:
+        fail_usage(str(exc))
+    click.echo(f"status site written: {out / 'index.html'}")
 
 
 def echo_table(table: list[tuple[str, ...]]) -> None:

@@ -22,6 +22,7 @@ from conformance.trust.signing import key_id, load_private_key
 
 VALID_DAYS = 365
 CERTIFICATES = "certificates"  # HOME/certificates/KEY/: each product's current certificate, what the listing lists
+LISTING = "listing"  # HOME/listing/: the published site
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Marketplace:
 
     @property
     def listing(self) -> Path:
-        return self.home / "listing"
+        return self.home / LISTING
 
     def key(self) -> Ed25519PrivateKey:
         return load_private_key(self.key_path)
