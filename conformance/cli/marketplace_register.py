@@ -281,6 +281,10 @@ def revalidate(ctx: click.Context, keys: tuple[str, ...], due: bool, every: bool
         problem = f" ({done.problem})" if done.problem else ""
         click.echo(printable(f"{product.key}: {done.outcome}{problem} {change}; {done.report}"))
     click.echo(f"{len(products)} products re-validated")
+    try:  # the admin's view follows the register; its failure is reported, and changes no verdict
+        click.echo(f"status site written: {build_status(register, ctx.obj['home']) / 'index.html'}")
+    except UsageError as exc:
+        click.echo(printable(f"status site not written: {exc}"), err=True)
     sys.exit(ExitCode.CONFORMANT if all_conformant else ExitCode.NOT_CONFORMANT)
 
 
