@@ -71,15 +71,15 @@ def mark_svg(index: int, mark: Mark) -> str:
     )
 
 
-def verdict_chart(marks: list[Mark], chart_id: str, title: str) -> str:
+def verdict_chart(marks: list[Mark], chart_id: str, title: str, zoom: float = 1.0) -> str:
     """The chart of `marks` (oldest first) as an inline <svg>; `chart_id` makes its title and desc ids unique
-    on the page. Its natural size is STEP px per run; a page may scale it down to fit, never up."""
+    on the page. Its natural size is `zoom` times STEP px per run; a page may scale it down to fit its width."""
     width = 2 * PAD + max(len(marks), 1) * STEP
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     body = "".join(mark_svg(i, mark) for i, mark in enumerate(marks))
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" width="{width}" '
-        f'height="{HEIGHT}" viewBox="0 0 {width} {HEIGHT}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="{escape(chart_id)}" width="{width * zoom:g}" '
+        f'height="{HEIGHT * zoom:g}" viewBox="0 0 {width} {HEIGHT}" role="img" '
         f'aria-labelledby="{escape(title_id)} {escape(desc_id)}">'
         f'<title id="{escape(title_id)}">{escape(title)}</title>'
         f'<desc id="{escape(desc_id)}">{escape(describe(marks))}</desc>'

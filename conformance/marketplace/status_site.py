@@ -32,8 +32,8 @@ from conformance.timestamps import human_time
 
 STATUS = "status"  # HOME/status/
 MARKER = "status.json"
-INDEX_RUNS = 30  # the index's chart shows the latest runs only; the product page shows more
-PAGE_RUNS = 90
+INDEX_RUNS, INDEX_ZOOM = 30, 1.0  # the index's chart shows the latest runs, small; the product page more, larger
+PAGE_RUNS, PAGE_ZOOM = 90, 2.0
 
 
 @dataclass(frozen=True)
@@ -118,14 +118,14 @@ def gather(register: Register, home: Path) -> list[ProductStatus]:
     return found
 
 
-def chart(status: ProductStatus, limit: int, chart_id: str) -> Markup:
+def chart(status: ProductStatus, limit: int, zoom: float, chart_id: str) -> Markup:
     shown = status.runs[-limit:]
     p = status.product
     everything = len(shown) == len(status.runs)
     count = f"{len(status.runs)} run{'' if len(status.runs) == 1 else 's'}"
     scope = count if everything else f"the latest {len(shown)} of {count}"
     title = f"Verdicts of {p.product} {p.version} ({p.key}) over time: {scope}"
-    return Markup(verdict_chart([run.mark for run in shown], chart_id, title))
+    return Markup(verdict_chart([run.mark for run in shown], chart_id, title, zoom))
 
 
 def tally(statuses: list[ProductStatus]) -> str:
@@ -143,7 +143,7 @@ def render_status(statuses: list[ProductStatus], listing_present: bool) -> dict[
         MARKER: (json.dumps({"products": [s.row() for s in statuses]}, indent=2) + "\n").encode("utf-8"),
         "index.html": env.get_template("status_index.html.j2")
         .render(
-            statuses=[(s, chart(s, INDEX_RUNS, f"history-{s.product.key}")) for s in statuses],
+            statuses=[(s, chart(s, INDEX_RUNS, INDEX_ZOOM, f"history-{s.product.key}")) for s in statuses],
             tally=tally(statuses),
             listing_present=listing_present,
             **helpers,
@@ -153,7 +153,7 @@ def render_status(statuses: list[ProductStatus], listing_present: bool) -> dict[
     for status in statuses:
         site[status.page] = (
             env.get_template("status_product.html.j2")
-            .render(status=status, chart=chart(status, PAGE_RUNS, "history"), **helpers)
+            .render(status=status, chart=chart(status, PAGE_RUNS, PAGE_ZOOM, "history"), **helpers)
             .encode("utf-8")
         )
     return site
