@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from conformance.errors import UsageError
 from conformance.marketplace.register.products import Product, Register
-from conformance.marketplace.register.publishing import LISTING
+from conformance.marketplace.register.publishing import LISTING, publishing_lock
 from conformance.marketplace.register.store import shown_url
 from conformance.marketplace.site import check_replaceable, write_site
 from conformance.marketplace.status_chart import Mark, verdict_chart, verdict_words
@@ -169,6 +169,8 @@ def build_status(register: Register, home: Path) -> Path:
             "(is --home or --database right? `conformance marketplace add` records a product)"
         )
     out = status_folder(home)
-    check_replaceable(out, [], MARKER, "the status folder")
-    write_site(out, render_status(statuses, (home / LISTING / "index.html").is_file()))
+    site = render_status(statuses, (home / LISTING / "index.html").is_file())
+    with publishing_lock(home):  # two rebuilds at once (a revalidate and a `site`) take turns
+        check_replaceable(out, [], MARKER, "the status folder")
+        write_site(out, site)
     return out
