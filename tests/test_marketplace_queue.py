@@ -289,3 +289,49 @@ def test_no_wait_only_enqueues(broker: str, signing_key: Path, tmp_path: Path) -
     assert register_tests.rows(database, tables.runs) == []
     local = CliRunner().invoke(main, [*group, "--no-wait", "--key", str(signing_key)])
     assert local.exit_code == 2 and "--no-wait needs --broker" in local.stderr
+
+
+STOPPED_MID_RUN = """
+import json, os, signal, sys
+from dataclasses import asdict
+from pathlib import Path
+import pytest
+from conformance.marketplace.register.publishing import Marketplace
+from conformance.revalidation import job
+from conformance.revalidation.queue import soft_limit_stops_the_run
+database, home, key, at = sys.argv[1:]
+real_main = pytest.main
+
+class SoftLimitMidSuite:
+    def pytest_runtest_call(self, item):  # Celery's soft limit (SIGUSR1) arrives while a check runs
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+def main_then_soft_limit(args, plugins):
+    return real_main(args, plugins=[*plugins, SoftLimitMidSuite()])
+
+pytest.main = main_then_soft_limit
+marketplace = Marketplace(Path(home), Path(key))
+with soft_limit_stops_the_run():
+    done = job.revalidate_product(database, marketplace, "acme-orders", at, job.RunPolicy(1, attempts=1))
+print(json.dumps(asdict(done)))
+"""
+
+
+def test_a_run_stopped_at_its_soft_time_limit_is_an_error_never_a_verdict(signing_key: Path, tmp_path: Path) -> None:
+    database, at = f"sqlite:///{tmp_path / 'register.db'}", datetime.now(UTC)
+    supplier = start("conformant")
+    try:
+        register_tests.add_product(tmp_path, database, supplier)
+        stopped = subprocess.run(
+            [sys.executable, "-c", STOPPED_MID_RUN, database, str(tmp_path), str(signing_key), format_time(at)],
+            capture_output=True, text=True, timeout=120, env={**os.environ, **CREDENTIALS},
+        )  # fmt: skip
+    finally:
+        supplier.stop()
+    assert stopped.returncode == 0, stopped.stderr
+    done = json.loads(stopped.stdout.strip().splitlines()[-1])
+    assert (done["outcome"], done["status"], done["changed"]) == (ERROR, "new", False), done
+    assert done["problem"] == "the run was stopped before it finished"
+    (run,) = register_tests.rows(database, tables.runs)
+    assert run["outcome"] == ERROR and run["record"] is None
+    assert register_tests.rows(database, tables.certificates) == []  # a conformant supplier, yet no verdict
