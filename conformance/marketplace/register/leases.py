@@ -72,4 +72,5 @@ def renewed(register: Register, origin: str, holder: str, seconds: float) -> Ite
     finally:
         stop.set()
         beat.join()
-        release(register, origin, holder)
+        with suppress(UsageError):  # the run is concluded; a lease not released expires on its own
+            release(register, origin, holder)
