@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 import sqlalchemy as sa
+from alembic import command as alembic
 from click.testing import CliRunner
 
 from conformance.cli.main import main
@@ -26,6 +27,7 @@ from conformance.marketplace.register import leases, tables
 from conformance.marketplace.register.consequences import ERROR, AlreadyConcluded, RunResult, conclude
 from conformance.marketplace.register.products import Product, Register
 from conformance.marketplace.register.publishing import Marketplace
+from conformance.marketplace.register.store import alembic_config
 from conformance.revalidation.job import RunPolicy, revalidate_product
 from conformance.timestamps import format_time
 from tests import test_marketplace_register as register_tests
@@ -335,3 +337,22 @@ def test_a_run_stopped_at_its_soft_time_limit_is_an_error_never_a_verdict(signin
     (run,) = register_tests.rows(database, tables.runs)
     assert run["outcome"] == ERROR and run["record"] is None
     assert register_tests.rows(database, tables.certificates) == []  # a conformant supplier, yet no verdict
+
+
+def test_a_register_of_the_first_schema_is_upgraded_keeping_its_runs(database: str, tmp_path: Path) -> None:
+    engine = sa.create_engine(database)
+    with engine.begin() as connection:
+        alembic.upgrade(alembic_config(connection), "r0001")  # a register made before queued runs existed
+        connection.execute(sa.text(
+            "INSERT INTO products VALUES ('p', 'S', 'P', '1', 'c', 'https://127.0.0.1:9/o.json', NULL, NULL, NULL,"
+            " '[]', '[]', 1, 'new', '2027-01-01T00:00:00Z', 'added', '2027-01-01T00:00:00Z', '2027-01-01T00:00:00Z')"
+        ))  # fmt: skip
+        connection.execute(
+            sa.text("INSERT INTO runs VALUES (1, 'p', '2027-01-02T00:00:00Z', 'error', 1, NULL, NULL, NULL, '')")
+        )
+    engine.dispose()
+    register = Register(database)  # opened: migrated to head
+    (run,) = register_tests.rows(database, tables.runs)
+    assert run["id"] == 1 and run["job_id"] is None and register.concluded("any") is None
+    assert leases.take(register, "https://127.0.0.1:9", "worker", 60)
+    register.engine.dispose()
