@@ -12,11 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+import requests
+
 from conformance.checks import network
+from conformance.checks.kit.declared import open_declared
+from conformance.checks.kit.outcomes import NeedsLiveApi
 from conformance.client import ApiClient
+from conformance.demo import serve
 from conformance.fuzzing.report import FuzzReport
 from conformance.safety import Safety
-from tests.in_process.conftest import Ended, client, edited, ended
+from tests.in_process.conftest import SEED, Ended, client, edited, ended
 from tests.static_server import Canned, serve_static
 
 LIMITS = {"RateLimit-Policy": '"health";q=20;w=1', "RateLimit": '"health";r=0;t=1'}
@@ -206,3 +212,349 @@ def test_no_security_scheme_is_not_applicable_unless_a_password_travels_in_the_q
         "fail",
         "GET /health takes a password ('password', format: password) in the query string",
     )
+
+
+# --- checks that read the sampled responses: given real responses from a loopback server ------------------------
+
+
+def sampled_from(answers: dict[str, Canned]) -> list[tuple[str, requests.Response]]:
+    """One real response a label: the label is the path asked for, each answered as `answers` says."""
+    with serve_static({f"/{label}": canned for label, canned in answers.items()}) as base:
+        return [(label, requests.get(f"{base}/{label}", timeout=5)) for label in answers]
+
+
+def plain(status: int, **headers: str) -> Canned:
+    return Canned(status, "text/plain", b"fine", {name.replace("_", "-"): value for name, value in headers.items()})
+
+
+def test_hsts_needs_a_positive_max_age_on_every_sampled_response(conformant: Any) -> None:
+    target = client(conformant).target
+    sampled = sampled_from(
+        {
+            "good": plain(200, Strict_Transport_Security="max-age=60; includeSubDomains"),
+            "zero": plain(404, Strict_Transport_Security="max-age=0"),
+            "none": plain(401),
+        }
+    )
+    result = ended(network.test_hsts, target=target, sampled=sampled)
+    assert (result.outcome, result.message) == (
+        "fail",
+        "responses without Strict-Transport-Security max-age > 0: zero (404): max-age=0; none (401): no header",
+    )
+    assert result.evidence[0] == {
+        "request": "GET /good",
+        "status": 200,
+        "label": "good",
+        "strict_transport_security": "max-age=60; includeSubDomains",
+    }
+    assert [item["strict_transport_security"] for item in result.evidence[1:]] == ["max-age=0", None]
+    assert ended(network.test_hsts, target=target, sampled=sampled[:1]).outcome == "pass"
+
+
+def test_nosniff_is_read_whatever_its_case_and_spacing() -> None:
+    sampled = sampled_from(
+        {"spaced": plain(200, X_Content_Type_Options="NoSniff "), "other": plain(400, X_Content_Type_Options="sniff")}
+    )
+    result = ended(network.test_nosniff, sampled=sampled)
+    assert (result.outcome, result.message) == (
+        "fail",
+        "responses without X-Content-Type-Options: nosniff: other (400)",
+    )
+    assert result.evidence == [
+        {"request": "GET /spaced", "status": 200, "label": "spaced", "x_content_type_options": "NoSniff "},
+        {"request": "GET /other", "status": 400, "label": "other", "x_content_type_options": "sniff"},
+    ]
+    assert ended(network.test_nosniff, sampled=sampled[:1]).outcome == "pass"
+
+
+def test_a_401_needs_a_challenge_naming_a_scheme() -> None:
+    sampled = sampled_from(
+        {
+            "ok": plain(200),
+            "challenged": plain(401, WWW_Authenticate='Bearer realm="api"'),
+            "bare": plain(401),
+            "blank": plain(401, WWW_Authenticate=", realm"),
+        }
+    )
+    result = ended(network.test_unauthorized_carries_a_challenge, sampled=sampled)
+    assert (result.outcome, result.message) == (
+        "fail",
+        "401 responses without a WWW-Authenticate challenge: bare, /bare: no header; blank, /blank: , realm",
+    )
+    assert [item["label"] for item in result.evidence] == ["challenged", "bare", "blank"]
+    assert result.evidence[0]["www_authenticate"] == 'Bearer realm="api"'
+    assert ended(network.test_unauthorized_carries_a_challenge, sampled=sampled[:2]).outcome == "pass"
+
+
+def test_no_401_among_the_samples_is_not_applicable_with_what_each_got() -> None:
+    result = ended(
+        network.test_unauthorized_carries_a_challenge, sampled=sampled_from({"a": plain(200), "b": plain(403)})
+    )
+    assert (result.outcome, result.message, result.evidence) == (
+        "not-applicable",
+        "none of the sampled requests was answered 401, so no challenge was due (a: 200; b: 403)",
+        [],
+    )
+
+
+TRACEBACK = b'Traceback (most recent call last):\n  File "/usr/lib/python3/app.py", line 1\n'
+
+
+def test_only_error_responses_are_searched_for_internals_and_the_fuzzings_count_too() -> None:
+    sampled = sampled_from(
+        {"fine": Canned(200, "text/plain", TRACEBACK), "broken": Canned(500, "text/plain", TRACEBACK)}
+    )
+    banner = f"Server: {sampled[1][1].headers['Server']}"  # the loopback server's own, with its Python version
+    found = [
+        banner,
+        "a Python stack trace ('Traceback (most recent call last)')",
+        "an internal file path ('/usr/lib/')",
+    ]
+    leaks = [{"operation": f"GET /p{n}", "status": 500, "leaks": ["a Python stack trace"]} for n in range(3)]
+    report = FuzzReport(leaks=leaks, leaks_total=5)
+    result = ended(network.test_errors_reveal_no_internals, sampled=sampled, fuzz_report=report)
+    assert result.outcome == "fail"
+    fuzzed = "fuzzing GET /p{} (500): a Python stack trace"
+    shown = [*(f"broken (500): {leak}" for leak in found), fuzzed.format(0), fuzzed.format(1)]  # five at most
+    assert result.message == "; ".join(shown) + " and more (2 further fuzzed responses)"
+    assert result.evidence == [
+        {"request": "GET /fine", "status": 200, "label": "fine", "leaks": []},
+        {"request": "GET /broken", "status": 500, "label": "broken", "leaks": found},
+        *leaks,
+    ]
+    one = FuzzReport(leaks=leaks[:1], leaks_total=1)
+    clean = ended(network.test_errors_reveal_no_internals, sampled=sampled[:1], fuzz_report=one)
+    assert clean.message == "fuzzing GET /p0 (500): a Python stack trace"
+    assert (
+        ended(network.test_errors_reveal_no_internals, sampled=sampled[:1], fuzz_report=FuzzReport()).outcome == "pass"
+    )
+
+
+# --- checks that probe the transport ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plain_http() -> Iterator[Any]:
+    """The conformant supplier served over plain HTTP only."""
+    with serve("conformant", https=False) as supplier:
+        yield supplier
+
+
+def test_over_plain_http_the_tls_checks_fail_or_do_not_apply_and_say_why(plain_http: Any) -> None:
+    api = client(plain_http)
+    target = api.target
+    https = ended(network.test_https_only, target=target, api=api)
+    assert (https.outcome, https.message, https.evidence) == (
+        "fail",
+        f"the API is served over plain HTTP ({target.base_url}); serve it over HTTPS only",
+        [{"base_url": target.base_url}],
+    )
+    versions = ended(network.test_tls_versions, target=target)
+    assert (versions.outcome, versions.message) == ("fail", "the API is not served over TLS at all (see NET-02)")
+    certificate = ended(network.test_certificate_valid_for_host, target=target)
+    assert (certificate.outcome, certificate.message) == (
+        "fail",
+        "the API is not served over HTTPS, so it has no certificate (see NET-02)",
+    )
+    hsts = ended(network.test_hsts, target=target, sampled=[])
+    assert (hsts.outcome, hsts.message) == (
+        "not-applicable",
+        "the API sends no HTTPS responses, so HSTS does not apply (see NET-02)",
+    )
+
+
+def test_plain_http_is_probed_on_the_health_path_or_the_base_path(conformant: Any) -> None:
+    api = client(conformant)
+    base = api.target.base_url.replace("https://", "http://")
+    result = ended(network.test_https_only, target=api.target, api=api)
+    assert result.outcome == "pass", result.message
+    assert result.evidence == [
+        {"base_url": api.target.base_url},
+        {
+            "probe": f"GET {base}/health (plain HTTP, no credentials)",
+            "result": "dropped",
+            "detail": f"{base.split('/')[2]} closed the connection without an HTTP answer",
+        },
+    ]
+    no_health = ApiClient(edited(api.target, lambda d: d.pop("x-conformance")))
+    result = ended(network.test_https_only, target=no_health.target, api=no_health)
+    assert result.evidence[1]["probe"] == f"GET {base}/ (plain HTTP, no credentials)"
+
+
+def test_nothing_listening_leaves_the_transport_undecided(conformant: Any) -> None:
+    gone = dataclasses.replace(client(conformant).target, base_url="https://127.0.0.1:9/v1")
+    versions = ended(network.test_tls_versions, target=gone)
+    assert versions.outcome == "error"
+    refused = "could not connect to 127.0.0.1:9: [Errno 111] Connection refused"
+    assert (versions.message, len(versions.evidence)) == (f"{refused}; {refused}", 4)  # the two modern versions
+    certificate = ended(network.test_certificate_valid_for_host, target=gone)
+    assert certificate.outcome == "error" and certificate.evidence[0]["verified"] is None
+
+
+def test_the_modern_versions_are_accepted_and_the_old_refused(conformant: Any) -> None:
+    result = ended(network.test_tls_versions, target=client(conformant).target)
+    assert result.outcome == "pass", result.message
+    assert [(item["probe"], item["result"]) for item in result.evidence] == [
+        ("TLS handshake offering only TLS 1.2", "accepted"),
+        ("TLS handshake offering only TLS 1.3", "accepted"),
+        ("TLS handshake offering only TLS 1.0", "refused"),
+        ("TLS handshake offering only TLS 1.1", "refused"),
+    ]
+
+
+def test_the_certificate_is_judged_against_the_ca_the_run_trusts(conformant: Any) -> None:
+    target = client(conformant).target
+    endpoint = {"host": "127.0.0.1", "port": int(target.base_url.split(":")[2].split("/")[0])}
+    result = ended(network.test_certificate_valid_for_host, target=target)
+    assert result.outcome == "pass", result.message
+    assert result.evidence[0] | endpoint == result.evidence[0]
+    assert result.evidence[0]["trusted"] == "the CA bundle given with --ca-bundle"
+    assert (result.evidence[0]["verified"], result.evidence[0]["detail"]) == (
+        True,
+        "the certificate is valid for 127.0.0.1",
+    )
+    public = ended(network.test_certificate_valid_for_host, target=dataclasses.replace(target, verify=True))
+    assert public.outcome == "fail" and public.message.endswith(" (trusting the public CA bundle)")
+    assert public.evidence[0] | endpoint | {"trusted": "the public CA bundle", "verified": False} == public.evidence[0]
+
+
+def test_a_certificate_refused_before_the_run_fails_without_a_new_look(conformant: Any) -> None:
+    target = dataclasses.replace(client(conformant).target, certificate_refused="certificate for supplier.example")
+    result = ended(network.test_certificate_valid_for_host, target=target)
+    assert (result.outcome, result.message) == (
+        "fail",
+        "certificate for supplier.example (trusting the CA bundle given with --ca-bundle); nothing else was tested",
+    )
+    port = int(target.base_url.split(":")[2].split("/")[0])
+    assert result.evidence == [
+        {
+            "host": "127.0.0.1",
+            "port": port,
+            "trusted": "the CA bundle given with --ca-bundle",
+            "verified": False,
+            "detail": "certificate for supplier.example",
+        }
+    ]
+
+
+def test_no_certificate_is_judged_with_verification_off(conformant: Any) -> None:
+    result = ended(
+        network.test_certificate_valid_for_host, target=dataclasses.replace(client(conformant).target, verify=False)
+    )
+    assert (result.outcome, result.message, result.evidence) == (
+        "error",
+        "certificate verification is off (--insecure), so the certificate cannot be judged; run again without "
+        "--insecure (with --ca-bundle FILE for a private CA)",
+        [],
+    )
+
+
+def test_a_health_endpoint_that_cannot_be_reached_is_undecided(conformant: Any) -> None:
+    gone = ApiClient(dataclasses.replace(client(conformant).target, base_url="http://127.0.0.1:9/v1"))
+    evidence: list[dict[str, Any]] = []
+    declared = open_declared("NET-07", gone, SEED, evidence)
+    result = ended(network.test_health_endpoint, declared=declared, evidence=evidence)
+    assert result.outcome == "error"
+    assert result.message.startswith("GET /health failed: ConnectionError: ")
+    assert result.evidence == []
+
+
+def test_a_prompt_health_check_is_timed_in_the_evidence(conformant: Any) -> None:
+    evidence: list[dict[str, Any]] = []
+    declared = open_declared("NET-07", client(conformant), SEED, evidence)
+    result = ended(network.test_health_endpoint, declared=declared, evidence=evidence)
+    assert result.outcome == "pass", result.message
+    (item,) = result.evidence
+    assert item | {"request": "GET /v1/health", "status": 200, "label": "health"} == item
+    assert 0 < item["seconds"] < network.HEALTH_DEADLINE
+
+
+# --- NET-12: the version, from the document and from the responses ----------------------------------------------
+
+
+def versioned(target: Any, live_api: bool, sampled: list[tuple[str, requests.Response]] | None = None) -> Ended:
+    """NET-12 as the plugin runs it: the sampled responses are asked for only when there is a live API."""
+
+    class Request:
+        def getfixturevalue(self, name: str) -> Any:
+            assert live_api and name == "sampled", "the sampled responses were asked for without a live API"
+            return sampled or []
+
+    return ended(network.test_api_is_versioned, target=target, live_api=live_api, request=Request())
+
+
+def unversioned(supplier: Any, change: Any = lambda document: None) -> Any:
+    """The supplier's target as if it served its API under /api, its document edited by `change`."""
+    target = client(supplier).target
+    return edited(dataclasses.replace(target, base_url=target.base_url.replace("/v1", "/api")), change)
+
+
+def test_a_version_in_the_base_path_is_enough_even_without_the_live_api(conformant: Any) -> None:
+    target = client(conformant).target
+    result = versioned(target, live_api=False)
+    assert (result.outcome, result.evidence) == (
+        "pass",
+        [{"info.version": "1.4.0", "base_url": target.base_url, "versioned_by": ["base path /v1"]}],
+    )
+
+
+def test_a_version_in_every_path_or_a_header_parameter_counts(conformant: Any) -> None:
+    def in_every_path(document: dict[str, Any]) -> None:
+        document["paths"] = {f"/v2{path}": item for path, item in document["paths"].items()}
+
+    result = versioned(unversioned(conformant, in_every_path), live_api=False)
+    assert (result.outcome, result.evidence[0]["versioned_by"]) == ("pass", ["every path"])
+
+    header = {"name": "Api-Version", "in": "header", "schema": {"type": "string"}}
+
+    def in_a_header(document: dict[str, Any]) -> None:
+        document["paths"]["/v2/cases"] = {"get": document["paths"]["/health"]["get"]}  # not every path
+        document["paths"]["/health"]["parameters"] = [header]
+        document["paths"]["/cases"]["get"]["parameters"].append({**header, "in": "query"})
+        document["paths"]["/cases"]["post"]["parameters"] = [header, "not a parameter"]
+        document["paths"]["/cases"]["x-extension"] = {"parameters": [header]}
+
+    result = versioned(unversioned(conformant, in_a_header), live_api=False)
+    assert (result.outcome, result.evidence[0]["versioned_by"]) == (
+        "pass",
+        ["a version header parameter on GET /health", "a version header parameter on POST /cases"],
+    )
+
+
+def test_no_version_in_the_document_is_for_the_live_api_to_show(conformant: Any) -> None:
+    target = unversioned(conformant)
+    with pytest.raises(NeedsLiveApi) as raised:
+        versioned(target, live_api=False)
+    assert str(raised.value) == (
+        "not tested: needs the live API (the document shows no version in its paths or a header parameter; a "
+        "response header may)"
+    )
+    sampled = sampled_from({"plain": plain(200), "labelled": plain(200, Api_Version="2", X_Other="1")})
+    result = versioned(target, live_api=True, sampled=sampled)
+    assert (result.outcome, result.evidence[0]["versioned_by"]) == ("pass", ["response header Api-Version on labelled"])
+    result = versioned(target, live_api=True, sampled=sampled[:1])
+    assert (result.outcome, result.message) == (
+        "fail",
+        "info.version is '1.4.0' but the API carries no version in its path (such as /v1) or a header",
+    )
+    assert result.evidence == [{"info.version": "1.4.0", "base_url": target.base_url, "versioned_by": []}]
+
+
+def test_no_info_version_fails_whatever_else_is_versioned(conformant: Any) -> None:
+    for version in ({}, {"version": " "}):
+        target = edited(client(conformant).target, lambda d, v=version: d.update(info=v))
+        result = versioned(target, live_api=False)
+        assert (result.outcome, result.message) == ("fail", "the document states no info.version")
+
+
+def test_the_evidence_names_five_places_a_version_is_seen_at_most(conformant: Any) -> None:
+    header = {"name": "X-Api-Version", "in": "header"}
+
+    def everywhere(document: dict[str, Any]) -> None:
+        document["paths"] = {f"/v1/p{n}": {"get": {"parameters": [header]}} for n in range(6)}
+
+    result = versioned(edited(client(conformant).target, everywhere), live_api=False)
+    assert result.evidence[0]["versioned_by"] == [
+        "base path /v1",
+        *(f"a version header parameter on GET /v1/p{n}" for n in range(4)),
+    ]
