@@ -29,16 +29,18 @@ LIMITS = {"RateLimit-Policy": '"health";q=20;w=1', "RateLimit": '"health";r=0;t=
 
 
 @contextmanager
-def health_answering(conformant: Any, canned: Canned) -> Iterator[ApiClient]:
-    """A client with the conformant supplier's document, whose API answers its health endpoint with `canned`."""
-    with serve_static({"/v1/health": canned}) as base:
+def answering(conformant: Any, routes: dict[str, Canned], change: Any = lambda document: None) -> Iterator[ApiClient]:
+    """A client with the conformant supplier's document (edited by `change`), whose API is a loopback server
+    answering `routes` (404, or 501 to a method other than GET, for anything else)."""
+    with serve_static(routes) as base:
+        target = edited(dataclasses.replace(client(conformant).target, base_url=f"{base}/v1"), change)
         # unpaced, as the demo is run: a burst paced at the default rate takes long enough to end early on a slow day
-        yield ApiClient(dataclasses.replace(client(conformant).target, base_url=f"{base}/v1"), Safety(max_rps=0))
+        yield ApiClient(target, Safety(max_rps=0))
 
 
 def burst(conformant: Any, canned: Canned) -> tuple[Ended, float]:
     """NET-11 with nothing from the fuzzing, and how long it took (it waits after a 429)."""
-    with health_answering(conformant, canned) as api:
+    with answering(conformant, {"/v1/health": canned}) as api:
         started = time.monotonic()
         result = ended(network.test_rate_limiting, api=api, fuzz_report=FuzzReport())
         return result, time.monotonic() - started
@@ -557,4 +559,112 @@ def test_the_evidence_names_five_places_a_version_is_seen_at_most(conformant: An
     assert result.evidence[0]["versioned_by"] == [
         "base path /v1",
         *(f"a version header parameter on GET /v1/p{n}" for n in range(4)),
+    ]
+
+
+# --- NET-13 and NET-14: what a cross-origin request and a second client get -------------------------------------
+
+
+def cors(api: ApiClient) -> Ended:
+    return ended(network.test_cors_never_any_origin_with_credentials, api=api)
+
+
+def test_cors_probes_health_a_secured_read_and_its_preflight(conformant: Any) -> None:
+    result = cors(client(conformant))
+    assert result.outcome == "pass", result.message
+    probe = {"origin_sent": network.PROBE_ORIGIN, "allow_origin": "*", "allow_credentials": False}
+    assert result.evidence == [
+        {"request": "GET /v1/health", "status": 200, "label": "health", **probe},
+        {"request": "GET /v1/cases", "status": 200, "label": "listCases", **probe},
+        {"request": "OPTIONS /v1/cases", "status": 405, "label": "preflight for listCases", **probe},
+    ]
+
+
+def test_an_origin_of_null_with_credentials_is_any_origin(conformant: Any) -> None:
+    opened = {"Access-Control-Allow-Origin": " null ", "Access-Control-Allow-Credentials": " TRUE "}
+    with answering(conformant, {"/v1/health": Canned(200, "application/json", b"{}", opened)}) as api:
+        result = cors(api)
+    assert (result.outcome, result.message) == (
+        "fail",
+        "health: allows any origin (echoed 'null') with Access-Control-Allow-Credentials: true",
+    )
+    assert result.evidence[0]["allow_credentials"] is True and result.evidence[1]["allow_origin"] is None
+
+
+def test_a_named_origin_with_credentials_or_any_origin_without_them_passes(conformant: Any) -> None:
+    named = {"Access-Control-Allow-Origin": "https://council.example", "Access-Control-Allow-Credentials": "true"}
+    anyone = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "false"}
+    routes = {
+        "/v1/health": Canned(200, "application/json", b"{}", named),
+        "/v1/cases": Canned(200, "application/json", b"[]", anyone),
+    }
+    with answering(conformant, routes) as api:
+        result = cors(api)
+    assert result.outcome == "pass", result.message
+
+
+def test_no_cors_headers_anywhere_is_not_applicable(conformant: Any) -> None:
+    with answering(conformant, {}) as api:
+        result = cors(api)
+    assert (result.outcome, result.message) == (
+        "not-applicable",
+        "no CORS headers in answer to a cross-origin request from https://conformance-probe.invalid: the API offers "
+        "no CORS",
+    )
+    assert [item["request"] for item in result.evidence] == ["GET /v1/health", "GET /v1/cases", "OPTIONS /v1/cases"]
+
+
+def test_without_a_secured_read_cors_probes_the_first_read(conformant: Any) -> None:
+    def unsecured(document: dict[str, Any]) -> None:
+        document.pop("security", None)
+        for item in document["paths"].values():
+            for operation in item.values():
+                if isinstance(operation, dict):
+                    operation["security"] = []
+        document.pop("x-conformance")
+
+    with answering(conformant, {}, unsecured) as api:
+        result = cors(api)
+    assert [(item["label"], item["request"]) for item in result.evidence] == [("listCases", "GET /v1/cases")]
+
+
+def test_cors_cannot_be_judged_when_a_probe_fails(conformant: Any) -> None:
+    gone = ApiClient(dataclasses.replace(client(conformant).target, base_url="http://127.0.0.1:9/v1"))
+    result = cors(gone)
+    assert result.outcome == "error" and result.message.startswith("GET /health failed: ConnectionError: ")
+
+
+def isolation(api: ApiClient) -> Ended:
+    return ended(network.test_clients_cannot_reach_each_others_records, api=api, seed=SEED)
+
+
+def test_isolation_without_a_second_client_is_not_applicable_and_says_how_to_give_one(conformant: Any) -> None:
+    result = isolation(client(conformant, peer=False))
+    assert result.outcome == "not-applicable"
+    assert result.message.startswith("no second client's credentials were given, so isolation between clients was")
+    assert result.message.endswith("(pytest: --conformance-peer-header)") and result.evidence == []
+
+
+def test_a_second_client_whose_credentials_are_refused_proves_nothing(conformant: Any) -> None:
+    api = client(conformant)
+    refused = ApiClient(dataclasses.replace(api.target, peer_headers={"Authorization": "Bearer not-a-token"}))
+    result = isolation(refused)
+    assert (result.outcome, result.message) == (
+        "error",
+        "every request with the --peer-header credentials was answered 401: the API does not accept them, so they "
+        "cannot show that a signed-in client is kept from another's records",
+    )
+
+
+def test_isolation_on_the_conformant_supplier_shows_every_look_the_second_client_took(conformant: Any) -> None:
+    result = isolation(client(conformant))
+    assert result.outcome == "pass", result.message
+    looks = [(item.get("client"), item["label"], item.get("saw_the_record")) for item in result.evidence]
+    created = result.evidence[0]["id"]
+    assert looks == [
+        (None, "created a test record in cases", None),
+        ("first", "the first client reads its cases record", None),
+        ("peer", f"the second client looks for cases record {created} by id", False),
+        ("peer", f"the second client looks for cases record {created} in its list", False),
+        ("peer", f"the second client looks for cases record {created} in its export", False),
     ]
