@@ -10,20 +10,22 @@ import dataclasses
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 import requests
 
+from conformance.causes import no_tls
 from conformance.checks import network
 from conformance.checks.kit.declared import open_declared
-from conformance.checks.kit.outcomes import NeedsLiveApi
+from conformance.checks.kit.outcomes import NeedsLiveApi, RequirementNotMet
 from conformance.client import ApiClient
 from conformance.demo import serve
 from conformance.fuzzing.report import FuzzReport
 from conformance.safety import Safety
 from tests.in_process.conftest import SEED, Ended, client, edited, ended
-from tests.static_server import Canned, serve_static
+from tests.static_server import Canned, running, serve_static
 
 LIMITS = {"RateLimit-Policy": '"health";q=20;w=1', "RateLimit": '"health";r=0;t=1'}
 
@@ -255,16 +257,21 @@ def test_hsts_needs_a_positive_max_age_on_every_sampled_response(conformant: Any
 
 def test_nosniff_is_read_whatever_its_case_and_spacing() -> None:
     sampled = sampled_from(
-        {"spaced": plain(200, X_Content_Type_Options="NoSniff "), "other": plain(400, X_Content_Type_Options="sniff")}
+        {
+            "spaced": plain(200, X_Content_Type_Options="NoSniff "),
+            "other": plain(400, X_Content_Type_Options="sniff"),
+            "none": plain(404),
+        }
     )
     result = ended(network.test_nosniff, sampled=sampled)
     assert (result.outcome, result.message) == (
         "fail",
-        "responses without X-Content-Type-Options: nosniff: other (400)",
+        "responses without X-Content-Type-Options: nosniff: other (400); none (404)",
     )
     assert result.evidence == [
         {"request": "GET /spaced", "status": 200, "label": "spaced", "x_content_type_options": "NoSniff "},
         {"request": "GET /other", "status": 400, "label": "other", "x_content_type_options": "sniff"},
+        {"request": "GET /none", "status": 404, "label": "none", "x_content_type_options": None},
     ]
     assert ended(network.test_nosniff, sampled=sampled[:1]).outcome == "pass"
 
@@ -304,7 +311,7 @@ TRACEBACK = b'Traceback (most recent call last):\n  File "/usr/lib/python3/app.p
 
 def test_only_error_responses_are_searched_for_internals_and_the_fuzzings_count_too() -> None:
     sampled = sampled_from(
-        {"fine": Canned(200, "text/plain", TRACEBACK), "broken": Canned(500, "text/plain", TRACEBACK)}
+        {"fine": Canned(200, "text/plain", TRACEBACK), "broken": Canned(400, "text/plain", TRACEBACK)}
     )
     banner = f"Server: {sampled[1][1].headers['Server']}"  # the loopback server's own, with its Python version
     found = [
@@ -317,16 +324,19 @@ def test_only_error_responses_are_searched_for_internals_and_the_fuzzings_count_
     result = ended(network.test_errors_reveal_no_internals, sampled=sampled, fuzz_report=report)
     assert result.outcome == "fail"
     fuzzed = "fuzzing GET /p{} (500): a Python stack trace"
-    shown = [*(f"broken (500): {leak}" for leak in found), fuzzed.format(0), fuzzed.format(1)]  # five at most
+    shown = [*(f"broken (400): {leak}" for leak in found), fuzzed.format(0), fuzzed.format(1)]  # five at most
     assert result.message == "; ".join(shown) + " and more (2 further fuzzed responses)"
     assert result.evidence == [
         {"request": "GET /fine", "status": 200, "label": "fine", "leaks": []},
-        {"request": "GET /broken", "status": 500, "label": "broken", "leaks": found},
+        {"request": "GET /broken", "status": 400, "label": "broken", "leaks": found},
         *leaks,
     ]
     one = FuzzReport(leaks=leaks[:1], leaks_total=1)
     clean = ended(network.test_errors_reveal_no_internals, sampled=sampled[:1], fuzz_report=one)
     assert clean.message == "fuzzing GET /p0 (500): a Python stack trace"
+    one_more = FuzzReport(leaks=leaks[:1], leaks_total=2)
+    clean = ended(network.test_errors_reveal_no_internals, sampled=sampled[:1], fuzz_report=one_more)
+    assert clean.message == "fuzzing GET /p0 (500): a Python stack trace and more (1 further fuzzed responses)"
     assert (
         ended(network.test_errors_reveal_no_internals, sampled=sampled[:1], fuzz_report=FuzzReport()).outcome == "pass"
     )
@@ -365,6 +375,39 @@ def test_over_plain_http_the_tls_checks_fail_or_do_not_apply_and_say_why(plain_h
     )
 
 
+def test_over_plain_http_the_tls_checks_name_the_one_cause_they_share(plain_http: Any) -> None:
+    api = client(plain_http)
+    cause = no_tls(api.target.base_url)
+    for check, given in [
+        (network.test_https_only, {"target": api.target, "api": api}),
+        (network.test_tls_versions, {"target": api.target}),
+        (network.test_certificate_valid_for_host, {"target": api.target}),
+    ]:
+        with pytest.raises(RequirementNotMet) as failed:
+            check(evidence=[], **given)
+        assert failed.value.cause == cause, check.__name__
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        network.test_hsts(target=api.target, sampled=[], evidence=[])
+    assert skipped.value.cause == cause  # type: ignore[attr-defined]
+
+
+def test_a_server_that_speaks_no_tls_on_an_https_url_accepts_neither_modern_version(plain_http: Any) -> None:
+    target = dataclasses.replace(client(plain_http).target, base_url=plain_http.base.replace("http://", "https://"))
+    result = ended(network.test_tls_versions, target=target)
+    modern = [item["detail"] for item in result.evidence[:2]]
+    assert (result.outcome, result.message) == (
+        "fail",
+        "the server accepts neither TLS 1.2 nor TLS 1.3: " + "; ".join(modern),
+    )
+
+
+def test_plain_http_answered_is_named_with_how_to_fix_it(supplier: Any) -> None:
+    api = client(supplier("plain-http-too"))
+    result = ended(network.test_https_only, target=api.target, api=api)
+    answered = result.evidence[1]["detail"]
+    assert (result.outcome, result.message) == ("fail", f"{answered}: refuse plain HTTP or redirect it to https://")
+
+
 def test_plain_http_is_probed_on_the_health_path_or_the_base_path(conformant: Any) -> None:
     api = client(conformant)
     base = api.target.base_url.replace("https://", "http://")
@@ -390,7 +433,8 @@ def test_nothing_listening_leaves_the_transport_undecided(conformant: Any) -> No
     refused = "could not connect to 127.0.0.1:9: [Errno 111] Connection refused"
     assert (versions.message, len(versions.evidence)) == (f"{refused}; {refused}", 4)  # the two modern versions
     certificate = ended(network.test_certificate_valid_for_host, target=gone)
-    assert certificate.outcome == "error" and certificate.evidence[0]["verified"] is None
+    assert (certificate.outcome, certificate.message) == ("error", certificate.evidence[0]["detail"])
+    assert certificate.evidence[0]["verified"] is None and certificate.message.startswith("could not connect")
 
 
 def test_the_modern_versions_are_accepted_and_the_old_refused(conformant: Any) -> None:
@@ -582,13 +626,19 @@ def test_cors_probes_health_a_secured_read_and_its_preflight(conformant: Any) ->
 
 def test_an_origin_of_null_with_credentials_is_any_origin(conformant: Any) -> None:
     opened = {"Access-Control-Allow-Origin": " null ", "Access-Control-Allow-Credentials": " TRUE "}
-    with answering(conformant, {"/v1/health": Canned(200, "application/json", b"{}", opened)}) as api:
+    echoed = {"Access-Control-Allow-Origin": network.PROBE_ORIGIN, "Access-Control-Allow-Credentials": "true"}
+    routes = {
+        "/v1/health": Canned(200, "application/json", b"{}", opened),
+        "/v1/cases": Canned(200, "application/json", b"[]", echoed),
+    }
+    with answering(conformant, routes) as api:
         result = cors(api)
     assert (result.outcome, result.message) == (
         "fail",
-        "health: allows any origin (echoed 'null') with Access-Control-Allow-Credentials: true",
+        "health: allows any origin (echoed 'null') with Access-Control-Allow-Credentials: true; listCases: allows "
+        "any origin (echoed 'https://conformance-probe.invalid') with Access-Control-Allow-Credentials: true",
     )
-    assert result.evidence[0]["allow_credentials"] is True and result.evidence[1]["allow_origin"] is None
+    assert result.evidence[0]["allow_credentials"] is True and result.evidence[2]["allow_origin"] is None
 
 
 def test_a_named_origin_with_credentials_or_any_origin_without_them_passes(conformant: Any) -> None:
@@ -617,15 +667,17 @@ def test_no_cors_headers_anywhere_is_not_applicable(conformant: Any) -> None:
 def test_without_a_secured_read_cors_probes_the_first_read(conformant: Any) -> None:
     def unsecured(document: dict[str, Any]) -> None:
         document.pop("security", None)
-        for item in document["paths"].values():
-            for operation in item.values():
-                if isinstance(operation, dict):
-                    operation["security"] = []
         document.pop("x-conformance")
+        read = {"responses": {"200": {"description": "ok"}}, "security": []}
+        document["paths"] = {
+            "/a/{id}": {"get": {**read, "operationId": "getA"}},
+            "/b": {"get": {**read, "operationId": "listB"}},
+        }
 
     with answering(conformant, {}, unsecured) as api:
         result = cors(api)
-    assert [(item["label"], item["request"]) for item in result.evidence] == [("listCases", "GET /v1/cases")]
+    # a read without a path parameter first, though its path sorts later
+    assert [(item["label"], item["request"]) for item in result.evidence] == [("listB", "GET /v1/b")]
 
 
 def test_cors_cannot_be_judged_when_a_probe_fails(conformant: Any) -> None:
@@ -641,8 +693,11 @@ def isolation(api: ApiClient) -> Ended:
 def test_isolation_without_a_second_client_is_not_applicable_and_says_how_to_give_one(conformant: Any) -> None:
     result = isolation(client(conformant, peer=False))
     assert result.outcome == "not-applicable"
-    assert result.message.startswith("no second client's credentials were given, so isolation between clients was")
-    assert result.message.endswith("(pytest: --conformance-peer-header)") and result.evidence == []
+    assert result.message == (
+        "no second client's credentials were given, so isolation between clients was not tested; give them with "
+        "--peer-header 'Authorization: Bearer <another client's token>' (pytest: --conformance-peer-header)"
+    )
+    assert result.evidence == []
 
 
 def test_a_second_client_whose_credentials_are_refused_proves_nothing(conformant: Any) -> None:
@@ -668,3 +723,73 @@ def test_isolation_on_the_conformant_supplier_shows_every_look_the_second_client
         ("peer", f"the second client looks for cases record {created} in its list", False),
         ("peer", f"the second client looks for cases record {created} in its export", False),
     ]
+
+
+# --- a loopback API that answers slowly, or answers a CORS preflight only when it is one ------------------------
+
+
+class SlowOrPreflighted(BaseHTTPRequestHandler):
+    """Health answers after `delay` seconds; OPTIONS allows any origin with credentials, but only to a real
+    preflight for a GET carrying authorization (as a server that answers preflights itself does)."""
+
+    delay = 0.0
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silent."""
+
+    def answer(self, status: int, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": "0"}.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        time.sleep(self.delay)
+        self.answer(200, {"Content-Type": "application/json"})
+
+    def do_OPTIONS(self) -> None:
+        preflight = self.headers.get("Access-Control-Request-Method") == "GET" and "authorization" in (
+            self.headers.get("Access-Control-Request-Headers") or ""
+        ).lower().split(",")
+        opened = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}
+        self.answer(204, opened if preflight else {})
+
+
+@contextmanager
+def slow_or_preflighted(conformant: Any, delay: float = 0.0) -> Iterator[ApiClient]:
+    handler = type("Handler", (SlowOrPreflighted,), {"delay": delay})
+    with running(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as base:
+        yield ApiClient(dataclasses.replace(client(conformant).target, base_url=f"{base}/v1"), Safety(max_rps=0))
+
+
+def test_a_preflight_is_sent_as_one_and_its_answer_judged(conformant: Any) -> None:
+    with slow_or_preflighted(conformant) as api:
+        result = cors(api)
+    assert (result.outcome, result.message) == (
+        "fail",
+        "preflight for listCases: allows a wildcard with Access-Control-Allow-Credentials: true",
+    )
+
+
+def health_timed(conformant: Any, delay: float) -> Ended:
+    with slow_or_preflighted(conformant, delay) as api:
+        evidence: list[dict[str, Any]] = []
+        declared = open_declared("NET-07", api, SEED, evidence)
+        return ended(network.test_health_endpoint, declared=declared, evidence=evidence)
+
+
+def test_a_health_check_slower_than_two_seconds_fails_with_its_time(conformant: Any) -> None:
+    result = health_timed(conformant, 2.2)
+    took = result.evidence[0]["seconds"]
+    assert round(took, 3) == took and 2.2 <= took < network.PROBE_TIMEOUT
+    assert (result.outcome, result.message) == ("fail", f"the health endpoint took {took:.2f} s (at most 2 s)")
+
+
+def test_a_health_check_that_never_answers_fails_at_the_probe_timeout(conformant: Any) -> None:
+    result = health_timed(conformant, network.PROBE_TIMEOUT + 1)
+    assert (result.outcome, result.message, result.evidence) == (
+        "fail",
+        "GET /health did not answer within 5 s",
+        [],
+    )
