@@ -793,3 +793,14 @@ def test_a_health_check_that_never_answers_fails_at_the_probe_timeout(conformant
         "GET /health did not answer within 5 s",
         [],
     )
+
+
+def test_a_plain_http_probe_that_gets_no_answer_leaves_https_only_undecided(conformant: Any) -> None:
+    with slow_or_preflighted(conformant, network.PROBE_TIMEOUT + 1) as api:
+        target = dataclasses.replace(api.target, base_url=api.target.base_url.replace("http://", "https://"))
+        result = ended(network.test_https_only, target=target, api=ApiClient(target))
+    assert (result.outcome, result.message) == (
+        "error",
+        "could not tell whether plain HTTP is refused: " + result.evidence[1]["detail"],
+    )
+    assert result.evidence[1]["result"] == "timed out"
