@@ -804,3 +804,11 @@ def test_a_plain_http_probe_that_gets_no_answer_leaves_https_only_undecided(conf
         "could not tell whether plain HTTP is refused: " + result.evidence[1]["detail"],
     )
     assert result.evidence[1]["result"] == "timed out"
+
+
+def test_an_error_body_is_searched_in_its_first_64_kib_only() -> None:
+    trace = b"Traceback (most recent call last)"
+    past_the_window = b"x" * (65536 + 1 - len(trace)) + trace  # its last character is the 65,537th
+    sampled = sampled_from({"long": Canned(500, "text/plain", past_the_window)})
+    result = ended(network.test_errors_reveal_no_internals, sampled=sampled, fuzz_report=FuzzReport())
+    assert [leak for leak in result.evidence[0]["leaks"] if "stack trace" in leak] == []
