@@ -399,3 +399,24 @@ def test_exp15_is_not_applicable_to_an_export_in_csv_only(
         f"no export declares a structured format with record properties (exportCases ({shown})); CSV columns are "
         "described by the CSV's own description (EXP-13)",
     )
+
+
+def test_exp14_is_undecided_when_no_probe_provokes_an_error(conformant: RunningSupplier) -> None:
+    """A declaration whose read lists, whose create imports (an empty array is a valid import) and whose export
+    is the public health check: every probe is answered 200, so no error response is there to examine."""
+
+    def never_failing(document: dict[str, Any]) -> None:
+        cases = document["x-conformance"]["collections"][0]
+        cases.update(read="listCases", create="importCases", export="getHealth")
+        del cases["delete"]
+
+    result = run("EXP-14", export.test_errors_are_problem_details, conformant, changed(conformant, never_failing))
+    assert (result.outcome, result.message) == (
+        "error",
+        "none of the probes provoked an error response, so no error response was examined",
+    )
+    assert labelled(result.evidence, "examined", "why") == [
+        ("listCases of a missing record", "GET /v1/cases", 200, False, "not an error"),
+        ("importCases with a JSON array for a body", "POST /v1/cases/import", 200, False, "not an error"),
+        ("getHealth without credentials", "GET /v1/health", 200, False, "not an error"),
+    ]
