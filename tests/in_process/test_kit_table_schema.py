@@ -7,6 +7,7 @@ canned answers for the ways a description can be unusable).
 """
 
 import copy
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -92,6 +93,10 @@ def test_a_referenced_table_schema_is_fetched_relative_to_the_metadata(
     assert linked_description(api, f"{base}/meta/ts.json", f"{base}/x.csv")[1] == Description(
         "Table Schema", {"fields": [{"name": "a"}]}, True, declared={"a": "string"}
     )
+    tables = [{"url": url, "tableSchema": {"columns": [{"name": url[-5]}]}} for url in ("a.csv", "../x.csv")]
+    group = json.dumps({"tables": tables}).encode()
+    routes["/meta/group.json"] = Canned(200, "application/json", group)
+    assert linked_description(api, f"{base}/meta/group.json", f"{base}/x.csv")[1].titles == ["x"]  # type: ignore[union-attr]
     routes["/meta/other.json"] = Canned(200, "application/json", b'{"title": "x"}')
     assert linked_description(api, f"{base}/meta/other.json", f"{base}/x.csv")[1] is None
 
@@ -337,6 +342,15 @@ def test_csvw_datatypes_become_table_schema_types(datatype: Any, field: dict[str
     found = columns({"name": "c", "datatype": datatype})
     assert found.schema["fields"] == [{"name": "c", "missingValues": [""], **field}]
     assert found.unchecked == []
+
+
+def test_a_columns_declared_type_is_shown_as_the_supplier_wrote_it() -> None:
+    found = columns(
+        {"name": "a", "datatype": {"format": "x|y"}},
+        {"name": "b", "datatype": {"base": "number", "format": {"pattern": "#0"}}},
+        {"name": "c", "datatype": "xsd:integer"},
+    )
+    assert found.declared == {"a": "string (x|y)", "b": "number", "c": "xsd:integer"}
 
 
 def test_a_required_column_keeps_its_datatypes_constraints() -> None:
