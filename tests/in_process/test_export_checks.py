@@ -83,6 +83,26 @@ def test_exp10_is_undecided_when_reads_and_exports_fail(supplier: Supplier) -> N
     ]
 
 
+def test_exp10_leaves_an_answer_that_is_not_json_unexamined(conformant: RunningSupplier) -> None:
+    """A document whose JSON media type key also names CSV first: the Accept header sent asks for CSV before
+    JSON, the supplier answers CSV, and that answer is shown but not held to the JSON rules."""
+
+    def csv_first(document: dict[str, Any]) -> None:
+        content = export_op(document)["responses"]["200"]["content"]
+        content["text/csv, application/problem+json"] = content.pop("application/json")
+
+    result = run("EXP-10", export.test_json_is_utf8, conformant, changed(conformant, csv_first))
+    assert (result.outcome, result.message) == ("pass", "")
+    assert result.evidence[4] == {
+        "request": "GET /v1/cases/export",
+        "status": 200,
+        "label": "exportCases as text/csv, application/problem+json",
+        "content_type": "text/csv",
+        "examined": False,
+        "why": "not JSON",
+    }
+
+
 # --- EXP-11 ----------------------------------------------------------------------------------------
 
 
