@@ -48,6 +48,7 @@ def test_an_endpoint_is_read_from_the_base_url() -> None:
     assert Endpoint.of("http://api.example") == Endpoint("http", "api.example", 80, "")
     assert Endpoint.of("https://[::1]:8443/a/b//") == Endpoint("https", "::1", 8443, "/a/b")
     assert Endpoint.of("https:///v1") == Endpoint("https", "", 443, "/v1")
+    assert Endpoint.of("https://h/v1/AX/").path == "/v1/AX"
     assert Endpoint.of("https://h").https and not Endpoint.of("http://h").https
     assert Endpoint.of("https://[::1]:8443").netloc_host == "[::1]" and Endpoint.of("https://h").netloc_host == "h"
 
@@ -236,6 +237,7 @@ def test_the_plain_http_request_is_a_bare_get_of_the_same_resource() -> None:
         (300, "HTTPS://h/v1", PlainHttp.REDIRECTED, "{url} redirects to HTTPS://h/v1"),
         (399, "https://h/v1", PlainHttp.REDIRECTED, "{url} redirects to https://h/v1"),
         (302, "http://h/v1", PlainHttp.ANSWERED, "{url} answers 302 redirecting to http://h/v1, not to HTTPS"),
+        (300, "http://h/v1", PlainHttp.ANSWERED, "{url} answers 300 redirecting to http://h/v1, not to HTTPS"),
         (307, "", PlainHttp.ANSWERED, "{url} answers 307 redirecting to nowhere, not to HTTPS"),
         (400, "https://h/v1", PlainHttp.ANSWERED, "{url} answers 400 over plain HTTP"),
         (299, "https://h/v1", PlainHttp.ANSWERED, "{url} answers 299 over plain HTTP"),

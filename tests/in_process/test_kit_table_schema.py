@@ -200,8 +200,9 @@ def test_titles_are_read_in_every_form_csvw_allows() -> None:
         {"name": "e", "titles": {}},
         {"name": "f"},
         {"titles": ""},
+        {"datatype": "string"},
     )
-    assert found.titles == ["A", "B1", "C", "d", "e", "f", ""]
+    assert found.titles == ["A", "B1", "C", "d", "e", "f", "", ""]
     assert found.schema["fields"][6] == {"name": "", "missingValues": [""], "type": "string"}
 
 
@@ -289,6 +290,10 @@ def test_neither_csvw_nor_a_table_schema_is_not_described() -> None:
             {"base": "byte", "minInclusive": 5, "maxInclusive": 500},
             {"type": "integer", "constraints": {"minimum": 5, "maximum": 127}},
         ),
+        (
+            {"base": "integer", "minimum": 3, "maxInclusive": 9},
+            {"type": "integer", "constraints": {"minimum": 3, "maximum": 9}},
+        ),
         ({"base": "nonNegativeInteger"}, {"type": "integer", "constraints": {"minimum": 0}}),
         ({"base": "negativeInteger"}, {"type": "integer", "constraints": {"maximum": -1}}),
         ({"base": "integer", "format": "#0"}, {"type": "integer"}),
@@ -349,8 +354,9 @@ def test_a_columns_declared_type_is_shown_as_the_supplier_wrote_it() -> None:
         {"name": "a", "datatype": {"format": "x|y"}},
         {"name": "b", "datatype": {"base": "number", "format": {"pattern": "#0"}}},
         {"name": "c", "datatype": "xsd:integer"},
+        {"name": "d"},
     )
-    assert found.declared == {"a": "string (x|y)", "b": "number", "c": "xsd:integer"}
+    assert found.declared == {"a": "string (x|y)", "b": "number", "c": "xsd:integer", "d": "string"}
 
 
 def test_a_required_column_keeps_its_datatypes_constraints() -> None:
