@@ -231,6 +231,11 @@ def test_the_created_record_is_found_in_a_read_or_an_export_or_it_says_why_not(s
         ),
         (
             CSV,
+            Canned(200, "text/csv; charset=iso-8859-1", "key,t\r\n1,\u00e9\r\n".encode("latin-1")),
+            (["exportItems as text/csv: charset=iso-8859-1, not UTF-8"], 1),
+        ),
+        (
+            CSV,
             Canned(200, "text/csv; charset=latin-1", b"key,t\r\n1\r\n"),
             (
                 [
@@ -275,6 +280,18 @@ def test_a_csv_matching_its_description_has_no_problem_and_says_what_was_checked
             "rows": 2,
         },
     ]
+
+
+def test_a_csv_is_checked_against_its_own_table_of_a_group_in_its_own_charset(static: Static) -> None:
+    group = {
+        "tables": [
+            {"url": "other.csv", "tableSchema": {"columns": [{"name": "x"}]}},
+            {"url": "export", "tableSchema": {"columns": [{"name": "key", "datatype": "integer"}, {"name": "t"}]}},
+        ]
+    }
+    latin = "key,t\r\n1,\u00e9\r\n".encode("latin-1")
+    (found, evidence) = described(static, latin, group, "text/csv; charset=iso-8859-1")
+    assert found == ([], []) and evidence[-1]["columns"] == ["key", "t"]
 
 
 def test_a_csv_breaking_its_description_has_each_problem(static: Static) -> None:
@@ -419,12 +436,16 @@ DOCUMENT = {
                     "tags": {"type": "array", "items": {"type": "object", "properties": {"t": {"type": "string"}}}},
                     "extra": {"type": "object", "additionalProperties": {"properties": {"k": {"description": "K"}}}},
                     "self": {"$ref": "#/components/schemas/Case", "description": "The same case."},
+                    "owner": {"$ref": "#/components/schemas/Person", "description": "Who owns it."},
+                    "flag": True,
                 },
-                "allOf": [{"properties": {"a": {}}}],
+                "allOf": [{"properties": {"a": {}}}, {"$ref": "#/components/schemas/Extra"}],
                 "anyOf": [{"properties": {"b": {"description": "B"}}}],
                 "oneOf": [{"properties": {"c": {}}}],
             },
             "Ward": {"type": "string", "description": "The ward."},
+            "Person": {"type": "object", "properties": {"name": {"type": "string", "description": "Name."}}},
+            "Extra": {"type": "object", "properties": {"e": {"type": "string"}}},
         }
     }
 }
@@ -441,12 +462,16 @@ def test_every_declared_property_is_found_with_whether_it_is_described() -> None
         ("x[].extra", False),
         ("x[].extra.*.k", True),
         ("x[].self", True),
+        ("x[].owner", True),
+        ("x[].owner.name", True),
+        ("x[].flag", False),
         ("x[].a", False),
+        ("x[].e", False),
         ("x[].b", True),
         ("x[].c", False),
     ]
     assert undescribed(DOCUMENT, CASE, "x", set()) == [
-        ".".join(("x", n)) for n in ("blank", "tags", "tags[].t", "extra", "a", "c")
+        ".".join(("x", n)) for n in ("blank", "tags", "tags[].t", "extra", "flag", "a", "e", "c")
     ]
     assert list(declared_properties(DOCUMENT, "not a schema", "x", set())) == []
 
@@ -465,7 +490,7 @@ def test_success_responses_are_counted_by_status_and_media_type() -> None:
         }
     }
     assert success_schemas(document, op) == {
-        "200 application/json": 11,
+        "200 application/json": 15,
         "200 application/x-ndjson": 0,
         "206 text/csv": 0,
     }
