@@ -40,6 +40,40 @@ def export_op(document: dict[str, Any]) -> dict[str, Any]:
     return document["paths"]["/cases/export"]["get"]
 
 
+def referenced(document: dict[str, Any]) -> None:
+    """The export's 200 response and the create's request body moved to components and referenced."""
+    components = document["components"]
+    responses = export_op(document)["responses"]
+    components["responses"] = {"Exported": responses["200"]}
+    responses["200"] = {"$ref": "#/components/responses/Exported"}
+    create = document["paths"]["/cases"]["post"]
+    components["requestBodies"] = {"NewCase": create["requestBody"]}
+    create["requestBody"] = {"$ref": "#/components/requestBodies/NewCase"}
+
+
+def twice(document: dict[str, Any]) -> None:
+    """A second declared collection served by the same operations."""
+    collections = document["x-conformance"]["collections"]
+    collections.append({**collections[0], "name": "copies"})
+
+
+@pytest.mark.parametrize(
+    ("requirement", "check", "evidenced"),
+    [
+        ("EXP-10", export.test_json_is_utf8, 6),
+        ("EXP-12", export.test_exports_offer_open_formats, 5),
+        ("EXP-13", export.test_csv_exports_are_described, 3),
+        ("EXP-14", export.test_errors_are_problem_details, 4),
+        ("EXP-15", export.test_exported_properties_are_described, 1),
+    ],
+)
+def test_referenced_responses_and_request_bodies_are_followed(
+    requirement: str, check: Callable[..., None], evidenced: int, conformant: RunningSupplier
+) -> None:
+    result = run(requirement, check, conformant, changed(conformant, referenced))
+    assert (result.outcome, result.message, len(result.evidence)) == ("pass", "", evidenced)
+
+
 # --- EXP-10 ----------------------------------------------------------------------------------------
 
 
@@ -217,6 +251,23 @@ def test_exp12_fails_on_exports_that_fail(supplier: Supplier) -> None:
     assert [e["records"] for e in result.evidence[2:]] == [0, 0, 0]
 
 
+def test_exp12_names_every_export_without_an_open_format(conformant: RunningSupplier) -> None:
+    def closed_twice(document: dict[str, Any]) -> None:
+        twice(document)
+        export_op(document)["responses"]["200"]["content"] = {"application/xml": {}, "application/pdf": {}}
+
+    result = run("EXP-12", export.test_exports_offer_open_formats, conformant, changed(conformant, closed_twice))
+    closed = (
+        "exportCases offers no open format (declared: application/xml, application/pdf); "
+        "offer CSV, JSON, NDJSON or GeoJSON"
+    )
+    assert (result.outcome, result.message) == ("fail", f"{closed}; {closed}")
+    assert (
+        result.evidence
+        == [{"export": "exportCases", "declared": ["application/xml", "application/pdf"], "open": []}] * 2
+    )
+
+
 @pytest.mark.parametrize(
     ("content", "declared"),
     [({"application/xml": {"schema": {"type": "string"}}}, "application/xml"), ({}, "none")],
@@ -391,6 +442,40 @@ def test_exp15_counts_every_undescribed_property(conformant: RunningSupplier) ->
         "fail",
         "2 exported properties have no description: exportCases 200 application/json: title; "
         "exportCases 200 application/json: ward",
+    )
+
+
+def test_exp15_finds_undescribed_properties_in_each_collection_and_referenced_response(
+    conformant: RunningSupplier,
+) -> None:
+    def undescribed_twice(document: dict[str, Any]) -> None:
+        del document["components"]["schemas"]["Case"]["properties"]["ward"]["description"]
+        referenced(document)
+        twice(document)
+
+    result = run(
+        "EXP-15", export.test_exported_properties_are_described, conformant, changed(conformant, undescribed_twice)
+    )
+    assert (result.outcome, result.message) == (
+        "fail",
+        "2 exported properties have no description: exportCases 200 application/json:[].ward; "
+        "exportCases 200 application/json:[].ward",
+    )
+
+
+def test_exp15_is_not_applicable_only_when_no_export_has_record_properties(conformant: RunningSupplier) -> None:
+    def unstructured_twice(document: dict[str, Any]) -> None:
+        twice(document)
+        export_op(document)["responses"]["200"]["content"] = {"application/xml": {}, "application/pdf": {}}
+
+    result = run(
+        "EXP-15", export.test_exported_properties_are_described, conformant, changed(conformant, unstructured_twice)
+    )
+    each = "exportCases (200 application/xml, 200 application/pdf)"
+    assert (result.outcome, result.message) == (
+        "not-applicable",
+        f"no export declares a structured format with record properties ({each}; {each}); CSV columns are "
+        "described by the CSV's own description (EXP-13)",
     )
 
 
