@@ -41,11 +41,15 @@ def export_op(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def referenced(document: dict[str, Any]) -> None:
-    """The export's 200 response and the create's request body moved to components and referenced."""
+    """The export's 200 response, the create's request body and a date property's schema moved to components and
+    referenced."""
     components = document["components"]
     responses = export_op(document)["responses"]
     components["responses"] = {"Exported": responses["200"]}
     responses["200"] = {"$ref": "#/components/responses/Exported"}
+    properties = components["schemas"]["Case"]["properties"]
+    components["schemas"]["Instant"] = properties["reportedAt"]
+    properties["reportedAt"] = {"$ref": "#/components/schemas/Instant"}
     create = document["paths"]["/cases"]["post"]
     components["requestBodies"] = {"NewCase": create["requestBody"]}
     create["requestBody"] = {"$ref": "#/components/requestBodies/NewCase"}
@@ -61,6 +65,7 @@ def twice(document: dict[str, Any]) -> None:
     ("requirement", "check", "evidenced"),
     [
         ("EXP-10", export.test_json_is_utf8, 6),
+        ("EXP-11", export.test_dates_are_rfc3339, 5),
         ("EXP-12", export.test_exports_offer_open_formats, 5),
         ("EXP-13", export.test_csv_exports_are_described, 3),
         ("EXP-14", export.test_errors_are_problem_details, 4),
@@ -181,7 +186,14 @@ def test_exp11_is_undecided_when_the_created_record_cannot_be_read(supplier: Sup
         "exportCases as application/json: HTTP 500; exportCases as application/x-ndjson: HTTP 500; "
         "exportCases as text/csv: HTTP 500",
     )
-    assert [(e["examined"], e["why"]) for e in result.evidence[1:]] == [(False, "HTTP 500")] * 4
+    made = result.evidence[0]["id"]
+    assert labelled(result.evidence[1:], "examined", "why") == [
+        ("getCase", f"GET /v1/cases/{made}", 500, False, "HTTP 500"),
+        *[(f"exportCases as {mt}", "GET /v1/cases/export", 500, False, "HTTP 500") for mt in OPEN],
+    ]
+
+
+OPEN = ("application/json", "application/x-ndjson", "text/csv")
 
 
 def test_exp11_is_not_applicable_without_date_properties(conformant: RunningSupplier) -> None:

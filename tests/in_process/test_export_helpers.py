@@ -120,6 +120,10 @@ def test_a_csv_without_a_header_row_is_read_with_the_columns_its_description_nam
     response = static.get("/export", headerless)
     assert read_export(static.api, response, CSV, ITEMS).records == [{"key": "1", "day": "é"}]
     assert created_record(static.api, response, CSV, ITEMS, "1") == ({"key": "1", "day": "é"}, "")
+    group = {"tables": [{"url": "other.csv", "tableSchema": {"columns": [{"name": "x"}]}}, {"url": "export3", **META}]}
+    static.routes["/group"] = Canned(200, "application/csvm+json", json.dumps(group).encode())
+    grouped = static.get("/export3", Canned(200, "text/csv; header=absent", b"1,2\r\n", described_by("group")))
+    assert read_export(static.api, grouped, CSV, ITEMS).records == [{"key": "1", "day": "2"}]
     with_header = static.get("/export2", Canned(200, "text/csv; header=present", b"key\r\n1\r\n", described_by("meta")))
     assert read_export(static.api, with_header, CSV, ITEMS).records == [{"key": "1"}]
 
