@@ -79,6 +79,16 @@ def test_referenced_responses_and_request_bodies_are_followed(
     assert (result.outcome, result.message, len(result.evidence)) == ("pass", "", evidenced)
 
 
+def test_what_referenced_responses_and_schemas_declare_is_read_through_the_reference(
+    conformant: RunningSupplier,
+) -> None:
+    document = changed(conformant, referenced)
+    dated = run("EXP-11", export.test_dates_are_rfc3339, conformant, document)
+    assert [list(e["dates"]) for e in dated.evidence[1:]] == [["reportedAt", "updatedAt"]] * 4
+    offered = run("EXP-12", export.test_exports_offer_open_formats, conformant, document)
+    assert offered.evidence[0]["declared"] == ["application/json", "text/csv", "application/x-ndjson"]
+
+
 # --- EXP-10 ----------------------------------------------------------------------------------------
 
 
