@@ -11,9 +11,11 @@ timers are in place there too; Celery's prefork children inherit them from the w
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 PROBE_FILE = "BENCH_PROBE_FILE"
@@ -35,12 +37,10 @@ task: dict[str, Any] = {}  # the product this process is running now: its spans 
 
 def process_started() -> float:
     """This process's start (epoch seconds), from /proc: the interpreter's own start-up counts too."""
-    ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
-    boot = next(int(line.split()[1]) for line in open("/proc/stat") if line.startswith("btime"))
+    ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+    lines = Path("/proc/stat").read_text().splitlines()
+    boot = next(int(line.split()[1]) for line in lines if line.startswith("btime"))
     return boot + ticks / os.sysconf("SC_CLK_TCK")
-
-
-STARTED = process_started()
 
 
 def spanned(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -57,23 +57,48 @@ def spanned(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
     return timed
 
 
+def begin() -> None:
+    task.clear()
+    task.update(task_start=time.time(), statements={}, rows_written=0, sql_bytes=0)
+
+
+def finish(key: str, **extra: Any) -> None:
+    """Write the product's line: everything recorded since `begin`."""
+    line = {"key": key, "pid": os.getpid(), "process_started": process_started(), "imported": IMPORTED, "ready": READY}
+    line |= {**task, "task_end": time.time(), **extra}
+    task.clear()
+    with open(os.environ[PROBE_FILE], "a", encoding="utf-8") as out:
+        out.write(json.dumps(line) + "\n")  # one short append per product: whole lines, whatever the writers
+
+
 def the_task(function: Callable[..., Any]) -> Callable[..., Any]:
-    """`revalidate_product`, writing one line per product with everything recorded while it ran."""
+    """`revalidate_product` as the local pool's task: one line per product."""
 
     def timed(database: str, marketplace: Any, key: str, *args: Any, **kwargs: Any) -> Any:
-        task.clear()
-        task.update(statements={}, rows_written=0, sql_bytes=0)
-        began = time.time()
+        begin()
         try:
             return function(database, marketplace, key, *args, **kwargs)
         finally:
-            line = {"key": key, "pid": os.getpid(), "process_started": STARTED, "imported": IMPORTED}
-            line |= {"ready": READY, "task_start": began, "task_end": time.time(), **task}
-            with open(os.environ[PROBE_FILE], "a", encoding="utf-8") as out:
-                out.write(json.dumps(line) + "\n")  # one short append per product: whole lines, whatever the writers
+            finish(key)
 
-    timed.__wrapped__ = function  # type: ignore[attr-defined]
     return timed
+
+
+def on_celery() -> None:
+    """A Celery worker: the task is Celery's (lease included), `revalidate_product` a span inside it."""
+    from celery import signals
+
+    from conformance.revalidation import queue
+
+    queue.revalidate_product = spanned("revalidate_product", queue.revalidate_product)
+
+    @signals.task_prerun.connect(weak=False)
+    def started(**_: Any) -> None:
+        begin()
+
+    @signals.task_postrun.connect(weak=False)
+    def ended(kwargs: dict[str, Any], state: str, **_: Any) -> None:
+        finish(kwargs["request"]["key"], state=state)  # RETRY: its origin was busy, nothing was run
 
 
 def count_statement(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
@@ -117,6 +142,8 @@ def wrap_task() -> None:
 install()
 if __name__ == "__mp_main__":  # a spawned pool worker
     wrap_task()
+if __name__ == "__main__" and "worker" in sys.argv[1:]:
+    on_celery()
 READY = time.time()
 
 if __name__ == "__main__":
