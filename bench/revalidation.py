@@ -92,13 +92,21 @@ def configuration(mode: str, database_kind: str, workers: int, args: argparse.Na
         row["stderr_tail"] = run.stderr[-1500:] if run.returncode not in (0, 1) else ""
         row["products_per_min"] = round(args.products / run.seconds * 60, 2)
         row |= figures.verdicts(run.stdout, expected)
-        row["probe"] = figures.per_run(figures.probe_lines(probe), workers, run.seconds, began)
+        row |= {"began": began, "expected": expected, "probe_lines": figures.probe_lines(probe)}
+        measured(row)
         row |= stored(database, args.products)
         row["reports_kb_per_product"] = round(folder_bytes(home / "reports") / args.products / 1024, 1)
         if row.get("broker"):
             row["broker"] = figures.broker_traffic(row["broker"]["before"], row["broker"]["after"], args.products)
     print(f"  {row['wall_s']} s, {row['products_per_min']} products/min, outcomes {row['outcomes']}", flush=True)
     return row
+
+
+def measured(row: dict[str, Any]) -> None:
+    """The figures computed from a configuration's probe lines (again, with --render)."""
+    lines = row["probe_lines"]
+    row["probe"] = figures.per_run(lines, row["workers"], row["wall_s"], row["began"])
+    row["publishing"] = figures.publishing(lines, row["expected"])
 
 
 def on_celery(
@@ -179,6 +187,7 @@ def main() -> None:
     parser.add_argument("--sizing-products", type=int, default=10_000)
     parser.add_argument("--idle-seconds", type=float, default=5.0, help="Celery workers idle (broker traffic)")
     parser.add_argument("--keep", action="store_true", help="add to OUT/revalidation.json's figures")
+    parser.add_argument("--render", action="store_true", help="only compute and write again from OUT's json")
     parser.add_argument("--out", type=Path, default=Path("bench/latest"))
     args = parser.parse_args()
     args.servers = args.servers or max(1, args.products // 5)
@@ -194,12 +203,22 @@ def main() -> None:
         "defects": list(stage.DEFECTS),
         "defective_every": stage.DEFECTIVE_EVERY,
     }
+    if args.render:
+        earlier = json.loads((args.out / "revalidation.json").read_text())
+        for row in earlier["configurations"]:
+            measured(row)
+        write(earlier, earlier["configurations"], args)
+        return
     with tempfile.TemporaryDirectory(prefix="revalbench-keys-") as keys:
         subprocess.run([sys.executable, "-m", "conformance", "keys", "generate", "--out", keys], check=True)
         key = Path(keys) / "signing.private.pem"
         rows = [configuration(mode, kind, n, args, key) for mode in modes for kind in kinds for n in counts]
     if args.keep:
         rows = kept(args.out / "revalidation.json", results, rows)
+    write(results, rows, args)
+
+
+def write(results: dict[str, Any], rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     figures.scaling(rows)
     results["configurations"] = rows
     results["sizing"] = figures.sizing(rows, args.sizing_products, args.night_hours)

@@ -96,6 +96,9 @@ def per_run(lines: list[dict[str, Any]], workers: int, wall: float, began: float
         "share_outside_engine": round(sum(spans["outside_engine"]) / total_task, 4),
         "share_outside_execute": round(sum(spans["outside_execute"]) / total_task, 4),
         "share_startup": round(sum(spans["startup"]) / (sum(spans["startup"]) + total_task), 4),
+        "share_startup_and_outside_engine": round(
+            (sum(spans["startup"]) + sum(spans["outside_engine"])) / (sum(spans["startup"]) + total_task), 4
+        ),
         "utilisation": round(sum(spans["task"]) / (workers * wall), 4) if wall else 0.0,
         "statements_per_product": {verb: round(n / count, 2) for verb, n in sorted(statements.items())},
         "rows_written_per_product": round(sum(line["rows_written"] for line in runs) / count, 2),
@@ -116,6 +119,23 @@ PARTS = (
     "lock_wait",
     "rebuild_listing",
 )
+
+
+def publishing(lines: list[dict[str, Any]], expected: dict[str, str]) -> dict[str, Any] | None:
+    """How the listing's rebuild (in every conclusion, under the publishing lock) grows with what is listed:
+    a straight line through (conformant products concluded before, rebuild seconds)."""
+    runs = sorted((line for line in lines if "rebuild_listing" in line), key=lambda line: line["task_end"])
+    if len(runs) < 3:
+        return None
+    listed, xs = 0, []
+    for line in runs:
+        xs.append(listed)
+        listed += expected_outcome(expected.get(line["key"], "")) == "conformant"
+    if len(set(xs)) < 2:
+        return None
+    fit = statistics.linear_regression(xs, [line["rebuild_listing"] for line in runs])
+    share = sum(expected_outcome(variant) == "conformant" for variant in expected.values()) / len(expected)
+    return {"intercept_s": round(fit.intercept, 4), "per_listed_ms": round(fit.slope * 1000, 3), "listed_share": share}
 
 
 def broker_traffic(before: dict[str, Any], after: dict[str, Any], products: int) -> dict[str, Any]:
@@ -187,4 +207,14 @@ def sizing(configurations: list[dict[str, Any]], products: int, night_hours: flo
         "sql_mb": round(db["sql_kb_per_product"] * products / 1024, 1),
         "stored_record_mb": round(best["stored_record_kb_per_product"] * products / 1024, 1),
         "reports_gb": round(best["reports_kb_per_product"] * products / 1024**2, 2),
+        "publishing_hours": serial_publishing_hours(best.get("publishing"), products),
     }
+
+
+def serial_publishing_hours(fit: dict[str, Any] | None, products: int) -> float | None:
+    """Hours of listing rebuilds a night, one after another under the publishing lock, as the listing fills:
+    the sum over k of (intercept + slope x listed share x k)."""
+    if not fit:
+        return None
+    slope = max(0.0, fit["per_listed_ms"] / 1000) * fit["listed_share"]
+    return round((products * fit["intercept_s"] + slope * products * (products - 1) / 2) / 3600, 1)

@@ -85,6 +85,7 @@ def overhead(rows: list[dict[str, Any]]) -> list[str]:
         ("share_outside_engine", "task outside the engine, share of the task"),
         ("share_outside_execute", "task outside `execute`, share of the task"),
         ("share_startup", "start-up, share of start-up + task"),
+        ("share_startup_and_outside_engine", "start-up and the task outside the engine, share of start-up + task"),
         ("utilisation", "workers' time spent in tasks (sum of tasks / (N x wall))"),
     ):
         cells = []
@@ -93,6 +94,15 @@ def overhead(rows: list[dict[str, Any]]) -> list[str]:
             mark = "" if key.startswith("utilisation") or value < TARGET_OVERHEAD else " (over 10%)"
             cells.append(f"{value:.1%}{mark}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for row in rows:
+        if row.get("publishing"):
+            fit = row["publishing"]
+            lines.append(
+                f"- {row['mode']}, {row['database']}, {row['workers']} workers: each conclusion rebuilds the listing "
+                f"under the publishing lock in {fit['intercept_s']} s + {fit['per_listed_ms']} ms per product "
+                "already listed (least squares over the runs in the order they concluded)."
+            )
     return lines
 
 
@@ -149,6 +159,15 @@ def sizing(s: dict[str, Any]) -> list[str]:
         f"- register: about {s['statements']:,} SQL statements, {s['rows_written']:,} rows written and "
         f"{s['sql_mb']} MB sent a night; the stored records add {s['stored_record_mb']} MB a night to the database;",
         f"- reports on the shared marketplace folder: {s['reports_gb']} GB a night.",
+    ]
+    if s.get("publishing_hours") is not None:
+        verdict = "more than the night" if s["publishing_hours"] > s["night_hours"] else "within the night"
+        lines.append(
+            f"- publishing: rebuilding the listing in every conclusion, one at a time under the lock, as the "
+            f"listing fills to {s['products']:,} products, takes **{s['publishing_hours']} hours** ({verdict}), "
+            "whatever the number of workers."
+        )
+    lines += [
         "",
         "Runs of real products are longer (default --max-examples 25, the default request rate limit, real "
         "networks): machines and workers scale with the run's length; the traffic per product does not.",
