@@ -50,6 +50,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'register.db'}"
         return
+    yield from postgresql_database()
+
+
+def postgresql_database() -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server, dropped afterwards."""
     dsn = os.environ.get("CONFORMANCE_TEST_POSTGRES")
     if not dsn:
         unavailable(

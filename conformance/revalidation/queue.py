@@ -14,6 +14,7 @@ Every machine that shares the register database and the marketplace folder (at t
   password masked, to refuse a mix-up), and reads the products' credentials from its own environment or files.
 """
 
+import logging
 import os
 import random
 import signal
@@ -204,6 +205,7 @@ def start_worker(broker: str, serving: Serving, concurrency: int, redelivery_aft
     """Celery's own worker, in this process (its pool's processes run the tasks); returns when it stops."""
     connect(broker, redelivery_after)
     SERVING[:] = [serving]
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the register's schema check, on every task
     name = f"conformance-{os.getpid()}@{socket.gethostname()}"
     app.worker_main(
         ["worker", "--concurrency", str(concurrency), "--loglevel", "INFO", "--hostname", name,

@@ -28,12 +28,13 @@ def expiry(seconds: float) -> str:
 def take(register: Register, origin: str, holder: str, seconds: float) -> bool:
     """True when `holder` now holds the origin's lease for `seconds`; False when another live holder has it."""
     now = format_time(datetime.now(UTC))
-    try:
-        with database_errors(register.url), register.engine.begin() as db:
-            db.execute(sa.delete(tables.leases).where(LEASES.origin == origin, LEASES.expires_at <= now))
-            db.execute(sa.insert(tables.leases).values(origin=origin, holder=holder, expires_at=expiry(seconds)))
-    except sa.exc.IntegrityError:
-        return False
+    with database_errors(register.url):
+        try:
+            with register.engine.begin() as db:
+                db.execute(sa.delete(tables.leases).where(LEASES.origin == origin, LEASES.expires_at <= now))
+                db.execute(sa.insert(tables.leases).values(origin=origin, holder=holder, expires_at=expiry(seconds)))
+        except sa.exc.IntegrityError:
+            return False
     return True
 
 
@@ -71,4 +72,5 @@ def renewed(register: Register, origin: str, holder: str, seconds: float) -> Ite
     finally:
         stop.set()
         beat.join()
-        release(register, origin, holder)
+        with suppress(UsageError):  # the run is concluded; a lease not released expires on its own
+            release(register, origin, holder)
