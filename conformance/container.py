@@ -32,6 +32,7 @@ ERROR_LOG_LINES = 20  # shown with an early-exit or not-ready error
 LABEL = "org.conformance.harness"  # on every container the harness starts, to find any left behind
 LOCAL_IMAGE_NOTE = "built locally: no registry digest, so the image id (sha256 of the image config) is the digest"
 
+
 @dataclass(frozen=True)
 class ContainerRequest:
     """What `--image` and its options ask for."""

@@ -28,9 +28,11 @@ from conformance.marketplace.register.consequences import (
     SUSPENDED,
     Decision,
     RunResult,
+    conclude,
     decide,
 )
-from conformance.marketplace.register.products import Product
+from conformance.marketplace.register.products import Product, Register
+from conformance.marketplace.register.publishing import Marketplace, publish_listing
 from conformance.revalidation.pool import one_per_origin
 from conformance.timestamps import format_time
 from conformance.trust.revocation import load_list
@@ -325,3 +327,49 @@ def test_the_pool_runs_one_product_at_a_time_per_origin() -> None:
     assert finished == ["p0", "p1", "p2", "p3", "p4"]
     assert most_per_origin == 1
     assert max(peaks) == 2
+
+
+def test_new_certificates_wait_for_the_batch_listing_and_a_revocation_is_published_at_once(
+    database: str, signing_key: Path, tmp_path: Path
+) -> None:
+    """A rebuild per conclusion grows with the square of the listing (bench.revalidation): a certificate issued
+    by a run is listed when the batch publishes, a suspension's revocation leaves the listing immediately."""
+    home = tmp_path / "marketplace"
+    supplier = start("conformant")
+    try:
+        add_product(home, database, supplier)
+        now = datetime.now(UTC) + timedelta(seconds=1)
+        first = revalidate(home, database, signing_key, now, "acme-orders")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert "listing written:" in first.stdout  # the batch publishes once at its end
+    finally:
+        supplier.stop()
+    (acme,) = rows(database, tables.certificates)
+    assert listed_ids(home) == {acme["certificate_id"]}
+    marketplace_home = Marketplace(home, signing_key)
+    assert not publish_listing(marketplace_home, now, only_if_stale=True)  # nothing awaits the listing
+
+    # A second product's first conformant run (the first run's report stands in for its own): certified, not yet listed.
+    added = marketplace(
+        home, database, "add", "bolt-ledger",
+        "--supplier", "Bolt", "--product", "Ledger", "--product-version", "1", "--contact", "ops@bolt.example",
+        "--spec", supplier.spec_url, "--profile", PROFILE,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    (run,) = rows(database, tables.runs)
+    register = Register(database)
+    conclude(register, marketplace_home, RunResult("bolt-ledger", CONFORMANT, 1, run["report_dir"], run["record"]), now)
+    bolt = next(c for c in rows(database, tables.certificates) if c["product_key"] == "bolt-ledger")
+    assert listed_ids(home) == {acme["certificate_id"]}
+    assert publish_listing(marketplace_home, now, only_if_stale=True)
+    assert listed_ids(home) == {acme["certificate_id"], bolt["certificate_id"]}
+    assert not publish_listing(marketplace_home, now, only_if_stale=True)
+
+    # acme fails, then stays failing past the grace period: suspended, and out of the listing at that moment.
+    failed = RunResult("acme-orders", NOT_CONFORMANT, 1, run["report_dir"], run["record"])
+    conclude(register, marketplace_home, failed, now + timedelta(days=1))
+    assert listed_ids(home) == {acme["certificate_id"], bolt["certificate_id"]}  # failing: still listed
+    conclude(register, marketplace_home, failed, now + timedelta(days=16))
+    assert register.product("acme-orders").status == SUSPENDED
+    assert listed_ids(home) == {bolt["certificate_id"]}
+    register.engine.dispose()

@@ -14,7 +14,7 @@ from conformance.errors import UsageError
 from conformance.marketplace.register.consequences import CONFORMANT, FAILING, SUSPENDED
 from conformance.marketplace.register.credentials import parse_reference
 from conformance.marketplace.register.products import KEY, Product, Register
-from conformance.marketplace.register.publishing import Marketplace, forget
+from conformance.marketplace.register.publishing import Marketplace, forget, publish_listing
 from conformance.marketplace.register.store import default_url
 from conformance.marketplace.status_site import build_status
 from conformance.revalidation.job import Revalidated, RunPolicy
@@ -288,8 +288,9 @@ def revalidate(ctx: click.Context, keys: tuple[str, ...], due: bool, every: bool
     """Re-validate products with the same engine as `run`, and apply what follows (listed, failing, suspended).
 
     Runs here with a pool of --workers, or with --broker on the Celery workers, printing each result as it
-    arrives either way. Exit code 0 when every run was conformant, 1 otherwise (not conformant, incomplete, or
-    not run after its retries), 2 for unusable input (unknown product, unusable register, key or broker).
+    arrives either way; then rebuilds the listing once (new certificates wait for it; a revocation does not).
+    Exit code 0 when every run was conformant, 1 otherwise (not conformant, incomplete, or not run after its
+    retries), 2 for unusable input (unknown product, unusable register, key, broker or listing folder).
     """
     if sum((due, every, bool(keys))) != 1:
         fail_usage("give --due, --all or product keys (one of them)")
@@ -316,11 +317,53 @@ def revalidate(ctx: click.Context, keys: tuple[str, ...], due: bool, every: bool
     for key, done in results:
         all_conformant &= echo_result(key, done)
     click.echo(f"{len(products)} products re-validated")
-    try:  # the admin's view follows the register; its failure is reported, and changes no verdict
-        click.echo(f"status site written: {build_status(register, ctx.obj['home']) / 'index.html'}")
+    if not publish(register, home, moment):
+        sys.exit(ExitCode.UNUSABLE)
+    sys.exit(ExitCode.CONFORMANT if all_conformant else ExitCode.NOT_CONFORMANT)
+
+
+def publish(register: Register, home: Marketplace, at: datetime) -> bool:
+    """The listing once per batch (new certificates in; expired and removed products out), then the admin's view.
+
+    A listing that cannot be written is reported (exit 2: the marketplace's folder is unusable); the status
+    site's failure is reported and changes nothing.
+    """
+    try:
+        publish_listing(home, at)
+        click.echo(f"listing written: {home.listing / 'index.html'}")
+    except UsageError as exc:
+        click.echo(printable(f"listing not written: {exc}"), err=True)
+        return False
+    try:
+        click.echo(f"status site written: {build_status(register, home.home) / 'index.html'}")
     except UsageError as exc:
         click.echo(printable(f"status site not written: {exc}"), err=True)
-    sys.exit(ExitCode.CONFORMANT if all_conformant else ExitCode.NOT_CONFORMANT)
+    return True
+
+
+@marketplace.command("publish")
+@click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The marketplace's Ed25519 private key: signs the catalogue.",
+)
+@click.option("--at", "at", help="Now, for which certificates have expired (ISO 8601; default now).")
+@click.pass_context
+def publish_command(ctx: click.Context, key_path: Path, at: str | None) -> None:
+    """Rebuild the listing and the status site from the register's current certificates.
+
+    `revalidate` does this at the end of every batch; after `revalidate --broker ... --no-wait`, run it (or let
+    `marketplace beat` do it) once the workers are done.
+    """
+    try:
+        load_private_key(key_path)
+    except UsageError as exc:
+        fail_usage(str(exc))
+    home = Marketplace(ctx.obj["home"].absolute(), key_path.absolute())
+    if not publish(register_of(ctx), home, parse_at(at)):
+        sys.exit(ExitCode.UNUSABLE)
 
 
 def on_the_queue(

@@ -36,7 +36,7 @@ from kombu.utils.url import maybe_sanitize_url
 from conformance.errors import UsageError
 from conformance.marketplace.register.leases import renewed, take
 from conformance.marketplace.register.products import Product, Register
-from conformance.marketplace.register.publishing import Marketplace
+from conformance.marketplace.register.publishing import Marketplace, publish_listing
 from conformance.marketplace.register.store import shown_url
 from conformance.revalidation.job import Revalidated, RunPolicy, revalidate_product
 from conformance.timestamps import format_time
@@ -46,7 +46,8 @@ RUN_MARGIN = 120.0  # start-up, document intake and reports around the engine's 
 KILL_AFTER = 60.0  # between the soft limit (the run is stopped) and the hard one (the process is killed)
 CONNECT_TIMEOUT = 5.0
 POLL_SECONDS = 0.5
-TASK, DUE_TASK = "conformance.revalidate", "conformance.revalidate_due"
+TASK, DUE_TASK, PUBLISH_TASK = "conformance.revalidate", "conformance.revalidate_due", "conformance.publish"
+PUBLISH_MINUTES = 10  # how long, at most, a new certificate waits for the listing under beat
 
 app = Celery("conformance", set_as_current=False)
 app.conf.update(
@@ -201,6 +202,16 @@ def revalidate_due_task(home: str, signing_key: str, policy: dict[str, Any]) -> 
     return len(products)
 
 
+@app.task(name=PUBLISH_TASK)
+def publish_task(home: str, signing_key: str) -> bool:
+    """Celery beat's frequent job: rebuild the listing when certificates were issued since its last build.
+
+    Workers defer new certificates to this (a rebuild per run would grow with the square of the listing);
+    revocations are published by the run that makes them.
+    """
+    return publish_listing(Marketplace(Path(home), Path(signing_key)), datetime.now(UTC), only_if_stale=True)
+
+
 def start_worker(broker: str, serving: Serving, concurrency: int, redelivery_after: float) -> None:
     """Celery's own worker, in this process (its pool's processes run the tasks); returns when it stops."""
     connect(broker, redelivery_after)
@@ -214,18 +225,17 @@ def start_worker(broker: str, serving: Serving, concurrency: int, redelivery_aft
 
 
 def start_beat(broker: str, marketplace: Marketplace, policy: RunPolicy, hour: int, minute: int) -> None:
-    """Celery beat: `revalidate --due` every day at hour:minute UTC (its schedule state kept in the home)."""
+    """Celery beat: `revalidate --due` every day at hour:minute UTC, and the listing republished every few minutes
+    when certificates await it (its schedule state kept in the home)."""
     connect(broker)
+    where = {"home": str(marketplace.home), "signing_key": str(marketplace.key_path)}
     app.conf.beat_schedule = {
+        "publish-listing": {"task": PUBLISH_TASK, "schedule": crontab(minute=f"*/{PUBLISH_MINUTES}"), "kwargs": where},
         "revalidate-due-daily": {
             "task": DUE_TASK,
             "schedule": crontab(hour=hour, minute=minute),
-            "kwargs": {
-                "home": str(marketplace.home),
-                "signing_key": str(marketplace.key_path),
-                "policy": asdict(policy),
-            },
-        }
+            "kwargs": {**where, "policy": asdict(policy)},
+        },
     }
     marketplace.home.mkdir(parents=True, exist_ok=True)
     app.Beat(schedule=str(marketplace.home / "celerybeat-schedule"), loglevel="INFO").run()

@@ -20,7 +20,13 @@ import sqlalchemy as sa
 
 from conformance.marketplace.register import tables
 from conformance.marketplace.register.products import NEW, Product, Register
-from conformance.marketplace.register.publishing import Marketplace, certify, rebuild_listing, revoke
+from conformance.marketplace.register.publishing import (
+    Marketplace,
+    certify,
+    mark_listing_stale,
+    rebuild_listing,
+    revoke,
+)
 from conformance.marketplace.register.store import database_errors
 from conformance.record import RunRecord
 from conformance.timestamps import format_time, parse_time
@@ -123,6 +129,7 @@ def conclude(
                 record = RunRecord.from_json(json.loads(result.results_json))
                 labels = (product.supplier, product.product, product.version)
                 statement = certify(marketplace, record, Path(result.report_dir), labels, product.key, at)
+                mark_listing_stale(marketplace)  # listed at the batch's end (publish_listing)
                 predicate = statement["predicate"]
                 db.execute(
                     sa.insert(tables.certificates).values(
@@ -158,7 +165,8 @@ def conclude(
             if result.outcome != ERROR:  # an error leaves the product due: the next `--due` tries again
                 update["next_due"] = format_time(at + timedelta(days=product.interval_days))
             db.execute(sa.update(tables.products).where(tables.products.c.key == product.key).values(**update))
-            rebuild_listing(marketplace, at)  # also drops what expired or was removed since the last build
+            if decision.revoke_reason is not None and live:
+                rebuild_listing(marketplace, at)  # a revoked product leaves the listing now, never later
     return decision
 
 
