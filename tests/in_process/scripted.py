@@ -78,6 +78,13 @@ def handler_for(script: Script) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Quiet: a client that drops a kept-alive connection is no news."""
+
+
 @dataclass
 class ScriptedApi:
     """A client of the scripted API, and every request the API received from it."""
@@ -90,7 +97,7 @@ class ScriptedApi:
 def scripted(document: dict[str, Any], routes: dict[str, Answer], timeout: float = 5.0) -> Iterator[ScriptedApi]:
     """A client (first client's credentials, a second client's as its peer) of an API that answers from `routes`."""
     script = Script(routes)
-    with running(ThreadingHTTPServer(("127.0.0.1", 0), handler_for(script))) as base:
+    with running(QuietServer(("127.0.0.1", 0), handler_for(script))) as base:
         spec = LoadedSpec("scripted", b"", document, "openapi-3.0", None)
         target = Target(spec, base, dict(FIRST), dict(SECOND))
         yield ScriptedApi(ApiClient(target, Safety(max_rps=0, request_timeout=timeout)), script.asked)
