@@ -310,3 +310,39 @@ def test_each_view_says_how_the_peer_looked_and_what_it_held() -> None:
         "saw_the_record": True,
         "records_seen": 0,
     }
+
+
+def test_an_export_is_read_in_the_charset_it_declares() -> None:
+    latin1 = Canned(200, "application/json; charset=iso-8859-1", '[{"ref": "7", "t": "marqué-7"}]'.encode("latin-1"))
+    with peer_of({"GET /things/export": latin1}) as peer:
+        view = _export(peer.api, things_document(), Planted(THINGS, "7", "marqué-7"))
+    assert (view.saw, view.records_seen) == (True, 1)
+
+
+def test_a_geojson_feature_is_known_by_its_id_under_the_declared_id_field() -> None:
+    document = things_document()
+    document["paths"]["/things/export"]["get"]["responses"]["200"]["content"] = {"application/geo+json": {}}
+    feature = {"type": "Feature", "id": "7", "geometry": None, "properties": {"title": "mark-7"}}
+    collection = json_answer(200, {"type": "FeatureCollection", "features": [feature]}, "application/geo+json")
+    with peer_of({"GET /things/export": collection}, document) as peer:
+        view = _export(peer.api, document, THING)
+    assert (view.saw, view.records_seen) == (True, 1)
+
+
+def test_the_peer_looks_three_ways_with_the_document_read_through_its_references() -> None:
+    document = things_document()
+    export_200 = document["paths"]["/things/export"]["get"]["responses"]
+    document["components"] = {"responses": {"All": export_200["200"]}}
+    export_200["200"] = {"$ref": "#/components/responses/All"}
+    routes = {
+        "GET /things/7": Canned(404, JSON, b"{}"),
+        "GET /things": json_answer(200, [{"ref": "1"}]),
+        "GET /things/export": json_answer(200, [{"ref": "7", "title": "mark-7"}]),
+    }
+    with scripted(document, routes) as scripted_api:
+        views = peer_views(as_peer(scripted_api.api), document, THING)
+    assert [(view.how, view.saw, view.records_seen) for view in views] == [
+        ("read", False, None),
+        ("list", False, 1),
+        ("export", True, 1),
+    ]
