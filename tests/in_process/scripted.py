@@ -39,14 +39,18 @@ Answer = Canned | Callable[[Asked], Canned | None]
 
 @dataclass
 class Script:
-    """Answers by "METHOD /path" (the query is not part of the key); anything else is answered 404."""
+    """Answers by "METHOD /path" (the query is not part of the key), else by "METHOD /parent/*" for any last
+    segment; anything else is answered 404."""
 
     routes: dict[str, Answer]
     asked: list[Asked] = field(default_factory=list)
 
     def answer(self, asked: Asked) -> Canned | None:
         self.asked.append(asked)
-        found = self.routes.get(f"{asked.method} {asked.path.split('?')[0]}", Canned(404, "text/plain", b"no route"))
+        path = asked.path.split("?")[0]
+        found = self.routes.get(f"{asked.method} {path}") or self.routes.get(
+            f"{asked.method} {path.rsplit('/', 1)[0]}/*", Canned(404, "text/plain", b"no route")
+        )
         return found(asked) if callable(found) else found
 
 
