@@ -14,6 +14,7 @@ import pytest
 
 from conformance import checks
 from conformance.causes import read_only_run
+from conformance.checks.kit.decides import table_of
 from conformance.checks.kit.declared import DeclaredCollections, open_declared, read_declared
 from conformance.checks.kit.outcomes import (
     NOT_APPLICABLE_PREFIX,
@@ -44,7 +45,7 @@ REPORTER_NAME = "conformance-reporter"
 NO_EVIDENCE = "the check passed without recording what it examined (a harness defect), so it does not count as a pass"
 CHECKS_DIR = Path(checks.__file__).parent
 # The mark of a check that decides from the document alone: in a document-only run (`check-document`) only these
-# run. The mark sits on the check, not in the profile, because how a requirement is decided is the check's doing.
+# run. It comes from the check's module (its table), not the profile: how a requirement is decided is the check's doing.
 FROM_DOCUMENT = "from_document"
 
 
@@ -93,6 +94,19 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Mod
     if file_path.suffix == ".py" and file_path.parent == CHECKS_DIR and file_path.name != "__init__.py":
         return pytest.Module.from_parent(parent, path=file_path)
     return None
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Mark a check with what its module's table says it decides, as soon as it is collected, so that every reader
+    of its marks (`-m`, deselection, the outcomes) sees them (the checks carry no decorators: checks/kit/decides.py)."""
+    if not isinstance(item, pytest.Function) or item.path.parent != CHECKS_DIR:
+        return
+    decides = table_of(item.module).get(item.originalname)
+    if decides is None:
+        return
+    item.add_marker(pytest.mark.requirement(decides.requirement))
+    if decides.from_document:
+        item.add_marker(FROM_DOCUMENT)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

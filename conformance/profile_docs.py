@@ -4,10 +4,7 @@ The Markdown pages in docs/profiles/ are generated from the YAML profiles and ke
 regenerate them with `conformance profiles docs` (or `python -m conformance.profile_docs`).
 """
 
-import importlib
-import inspect
 import json
-import pkgutil
 import sys
 import textwrap
 from functools import cache
@@ -22,18 +19,13 @@ DOCS_DIR = Path("docs") / "profiles"
 @cache
 def checks_by_requirement() -> dict[str, str]:
     """Requirement id -> `module::function` of the check that decides it."""
-    from conformance import checks
+    from conformance.checks.kit.decides import check_modules, table_of
 
-    found: dict[str, str] = {}
-    for module_info in pkgutil.iter_modules(checks.__path__):
-        if module_info.ispkg:
-            continue  # the kit: what checks share, no checks of its own
-        module = importlib.import_module(f"conformance.checks.{module_info.name}")
-        for name, func in inspect.getmembers(module, inspect.isfunction):
-            for mark in getattr(func, "pytestmark", []):
-                if mark.name == "requirement" and mark.args:
-                    found[str(mark.args[0])] = f"conformance/checks/{module_info.name}.py::{name}"
-    return found
+    return {
+        decides.requirement: f"conformance/checks/{module.__name__.rpartition('.')[2]}.py::{name}"
+        for module in check_modules()
+        for name, decides in table_of(module).items()
+    }
 
 
 def needs_text(requirement: Requirement) -> str:

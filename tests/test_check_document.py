@@ -28,7 +28,7 @@ from tests.static_server import Canned, serve_static
 from tests.test_browser_render import browser  # noqa: F401 (the headless Chromium fixture)
 from tests.test_core_run import assert_self_contained
 
-# The requirements the document alone decides (checks marked from_document).
+# The requirements the document alone decides (checks whose table entry says from_document).
 DOCUMENT_DECIDED = {"EXP-01", "EXP-02", "EXP-15", "NET-06", "NET-12", "PORT-01"}
 
 
@@ -81,14 +81,14 @@ def requirements(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for p in results["profiles"] for r in p["requirements"]}
 
 
-def test_the_checks_marked_from_document_take_nothing_that_reaches_the_api() -> None:
+def test_the_checks_that_decide_from_the_document_take_nothing_that_reaches_the_api() -> None:
     """What check-document runs: these checks, each given only the document (through `target` or `declared`)."""
-    marked: dict[str, set[str]] = {}
-    for module in (document, contract, export, network, portability):
-        for function in vars(module).values():
-            marks = {mark.name: mark for mark in getattr(function, "pytestmark", [])}
-            if "from_document" in marks:
-                marked[marks["requirement"].args[0]] = set(inspect.signature(function).parameters)
+    marked = {
+        decides.requirement: set(inspect.signature(check).parameters)
+        for module in (document, contract, export, network, portability)
+        for check, decides in module.DECIDES.items()
+        if decides.from_document
+    }
     assert set(marked) == DOCUMENT_DECIDED
     for requirement, fixtures in marked.items():
         # `request` only for NET-12, which asks for sampled responses when `live_api` says there is an API

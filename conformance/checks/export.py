@@ -9,9 +9,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 
+from conformance.checks.kit.decides import Decides
 from conformance.checks.kit.declared import DeclaredCollections
 from conformance.checks.kit.document import date_properties, declared_media_types, open_media_types, record_schema
 from conformance.checks.kit.evidence import observed
@@ -44,7 +44,6 @@ def utf8_problems(label: str, response: requests.Response) -> list[str]:
     return found
 
 
-@pytest.mark.requirement("EXP-10")
 def test_json_is_utf8(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
@@ -134,7 +133,6 @@ def created_record(
     return (record, "") if record is not None else (None, f"record {record_id} is not in it")
 
 
-@pytest.mark.requirement("EXP-11")
 def test_dates_are_rfc3339(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
@@ -175,7 +173,6 @@ def test_dates_are_rfc3339(declared: DeclaredCollections, evidence: list[dict[st
 # --- EXP-12 -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("EXP-12")
 def test_exports_offer_open_formats(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
@@ -233,7 +230,6 @@ def format_problems(response: requests.Response, collection: Collection, mt: str
 # --- EXP-13 -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("EXP-13")
 def test_csv_exports_are_described(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     with_csv = [
@@ -311,7 +307,6 @@ def problem_problems(label: str, response: requests.Response) -> list[str]:
     return found
 
 
-@pytest.mark.requirement("EXP-14")
 def test_errors_are_problem_details(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     probes: list[tuple[str, requests.Response]] = []
@@ -392,8 +387,6 @@ def success_schemas(document: dict[str, Any], op: dict[str, Any]) -> dict[str, i
     return counts
 
 
-@pytest.mark.requirement("EXP-15")
-@pytest.mark.from_document
 def test_exported_properties_are_described(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     missing: list[str] = []
@@ -431,3 +424,14 @@ def test_exported_properties_are_described(declared: DeclaredCollections, eviden
             f"no export declares a structured format with record properties ({listed(schemaless)}); "
             "CSV columns are described by the CSV's own description (EXP-13)"
         )
+
+
+# What each check decides (a table, not decorators, so that mutation testing reaches the checks: kit/decides.py).
+DECIDES = {
+    test_json_is_utf8: Decides("EXP-10"),
+    test_dates_are_rfc3339: Decides("EXP-11"),
+    test_exports_offer_open_formats: Decides("EXP-12"),
+    test_csv_exports_are_described: Decides("EXP-13"),
+    test_errors_are_problem_details: Decides("EXP-14"),
+    test_exported_properties_are_described: Decides("EXP-15", from_document=True),
+}

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from conformance.causes import no_tls
+from conformance.checks.kit.decides import Decides
 from conformance.checks.kit.declared import DeclaredCollections, open_declared
 from conformance.checks.kit.evidence import observed
 from conformance.checks.kit.fuzzed import assert_no_findings
@@ -115,7 +116,6 @@ def sampled(api: ApiClient) -> list[tuple[str, requests.Response]]:
 # --- checks ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("NET-02")
 def test_https_only(target: Target, api: ApiClient, evidence: list[dict[str, Any]]) -> None:
     endpoint = _endpoint(target)
     evidence.append({"base_url": target.base_url})
@@ -134,7 +134,6 @@ def test_https_only(target: Target, api: ApiClient, evidence: list[dict[str, Any
         raise Undecided("could not tell whether plain HTTP is refused: " + "; ".join(undecided))
 
 
-@pytest.mark.requirement("NET-03")
 def test_tls_versions(target: Target, evidence: list[dict[str, Any]]) -> None:
     endpoint = _endpoint(target)
     if not endpoint.https:
@@ -153,7 +152,6 @@ def test_tls_versions(target: Target, evidence: list[dict[str, Any]]) -> None:
         raise Undecided("could not tell whether old versions are refused: " + "; ".join(p.detail for p in undecided))
 
 
-@pytest.mark.requirement("NET-04")
 def test_certificate_valid_for_host(target: Target, evidence: list[dict[str, Any]]) -> None:
     endpoint = _endpoint(target)
     if not endpoint.https:
@@ -177,7 +175,6 @@ def test_certificate_valid_for_host(target: Target, evidence: list[dict[str, Any
     assert result.valid, f"{result.detail} (trusting {trusted})"
 
 
-@pytest.mark.requirement("NET-05")
 def test_hsts(target: Target, sampled: list[tuple[str, requests.Response]], evidence: list[dict[str, Any]]) -> None:
     if not _endpoint(target).https:
         not_applicable("the API sends no HTTPS responses, so HSTS does not apply (see NET-02)", no_tls(target.base_url))
@@ -190,8 +187,6 @@ def test_hsts(target: Target, sampled: list[tuple[str, requests.Response]], evid
     assert not missing, "responses without Strict-Transport-Security max-age > 0: " + "; ".join(missing)
 
 
-@pytest.mark.requirement("NET-06")
-@pytest.mark.from_document
 def test_standard_auth_schemes(target: Target, evidence: list[dict[str, Any]]) -> None:
     document = target.spec.document
     schemes = declared_security_schemes(document)
@@ -215,7 +210,6 @@ def test_standard_auth_schemes(target: Target, evidence: list[dict[str, Any]]) -
     assert not problems, "; ".join(sorted(set(problems)))
 
 
-@pytest.mark.requirement("NET-07")
 def test_health_endpoint(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     api = declared.api
     operation = api.operations[declared.declaration.health]
@@ -238,7 +232,6 @@ def test_health_endpoint(declared: DeclaredCollections, evidence: list[dict[str,
         raise AssertionError(f"the health endpoint took {elapsed:.2f} s (at most {HEALTH_DEADLINE:g} s)")
 
 
-@pytest.mark.requirement("NET-08")
 def test_errors_reveal_no_internals(
     sampled: list[tuple[str, requests.Response]], fuzz_report: FuzzReport, evidence: list[dict[str, Any]]
 ) -> None:
@@ -256,7 +249,6 @@ def test_errors_reveal_no_internals(
     assert not found, "; ".join(found[:5]) + (f" and more ({more} further fuzzed responses)" if more > 0 else "")
 
 
-@pytest.mark.requirement("NET-09")
 def test_nosniff(sampled: list[tuple[str, requests.Response]], evidence: list[dict[str, Any]]) -> None:
     missing = []
     for label, response in sampled:
@@ -267,12 +259,10 @@ def test_nosniff(sampled: list[tuple[str, requests.Response]], evidence: list[di
     assert not missing, "responses without X-Content-Type-Options: nosniff: " + "; ".join(missing)
 
 
-@pytest.mark.requirement(MALFORMED_INPUT_REQUIREMENT)
 def test_malformed_input_is_no_server_error(fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
     assert_no_findings(fuzz_report, MALFORMED_INPUT_REQUIREMENT, evidence)
 
 
-@pytest.mark.requirement("NET-11")
 def test_rate_limiting(api: ApiClient, fuzz_report: FuzzReport, evidence: list[dict[str, Any]]) -> None:
     throttled = list(fuzz_report.throttled)
     advertised = fuzz_report.rate_limit_advertised
@@ -320,8 +310,6 @@ def test_rate_limiting(api: ApiClient, fuzz_report: FuzzReport, evidence: list[d
         )
 
 
-@pytest.mark.requirement("NET-12")
-@pytest.mark.from_document
 def test_api_is_versioned(
     target: Target, live_api: bool, request: pytest.FixtureRequest, evidence: list[dict[str, Any]]
 ) -> None:
@@ -359,7 +347,6 @@ def test_api_is_versioned(
     assert where, f"info.version is {version!r} but the API carries no version in its path (such as /v1) or a header"
 
 
-@pytest.mark.requirement("NET-13")
 def test_cors_never_any_origin_with_credentials(api: ApiClient, evidence: list[dict[str, Any]]) -> None:
     document = api.target.spec.document
     probes: list[tuple[str, str, str, dict[str, str]]] = []
@@ -398,7 +385,6 @@ def test_cors_never_any_origin_with_credentials(api: ApiClient, evidence: list[d
         )
 
 
-@pytest.mark.requirement("NET-14")
 def test_clients_cannot_reach_each_others_records(api: ApiClient, seed: int, evidence: list[dict[str, Any]]) -> None:
     if not api.target.peer_headers:
         not_applicable(
@@ -436,7 +422,6 @@ def test_clients_cannot_reach_each_others_records(api: ApiClient, seed: int, evi
         )
 
 
-@pytest.mark.requirement("NET-15")
 def test_unauthorized_carries_a_challenge(
     sampled: list[tuple[str, requests.Response]], evidence: list[dict[str, Any]]
 ) -> None:
@@ -451,3 +436,22 @@ def test_unauthorized_carries_a_challenge(
         if not AUTH_CHALLENGE.match(challenge or ""):
             missing.append(f"{label}, {response.request.path_url}: {challenge or 'no header'}")
     assert not missing, "401 responses without a WWW-Authenticate challenge: " + listed(missing)
+
+
+# What each check decides (a table, not decorators, so that mutation testing reaches the checks: kit/decides.py).
+DECIDES = {
+    test_https_only: Decides("NET-02"),
+    test_tls_versions: Decides("NET-03"),
+    test_certificate_valid_for_host: Decides("NET-04"),
+    test_hsts: Decides("NET-05"),
+    test_standard_auth_schemes: Decides("NET-06", from_document=True),
+    test_health_endpoint: Decides("NET-07"),
+    test_errors_reveal_no_internals: Decides("NET-08"),
+    test_nosniff: Decides("NET-09"),
+    test_malformed_input_is_no_server_error: Decides(MALFORMED_INPUT_REQUIREMENT),
+    test_rate_limiting: Decides("NET-11"),
+    test_api_is_versioned: Decides("NET-12", from_document=True),
+    test_cors_never_any_origin_with_credentials: Decides("NET-13"),
+    test_clients_cannot_reach_each_others_records: Decides("NET-14"),
+    test_unauthorized_carries_a_challenge: Decides("NET-15"),
+}

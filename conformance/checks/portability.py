@@ -9,8 +9,7 @@ import re
 from collections import Counter
 from typing import Any
 
-import pytest
-
+from conformance.checks.kit.decides import Decides
 from conformance.checks.kit.declared import DeclaredCollections
 from conformance.checks.kit.document import date_properties, open_media_types, parameters, record_schema
 from conformance.checks.kit.evidence import observed
@@ -70,8 +69,6 @@ def export_problems(document: dict[str, Any], api: ApiClient, collection: Collec
     return problems
 
 
-@pytest.mark.requirement("PORT-01")
-@pytest.mark.from_document
 def test_every_collection_has_a_full_export(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     paths = record_paths(document)
@@ -115,7 +112,6 @@ def test_every_collection_has_a_full_export(declared: DeclaredCollections, evide
 # --- PORT-02 ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("PORT-02")
 def test_export_holds_created_records_unchanged(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
@@ -145,7 +141,6 @@ def duplicates(ids: list[str]) -> list[str]:
     return [i for i, n in Counter(ids).items() if n > 1]
 
 
-@pytest.mark.requirement("PORT-03")
 def test_pagination_is_complete_and_stable(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
@@ -183,7 +178,6 @@ def test_pagination_is_complete_and_stable(declared: DeclaredCollections, eviden
 # --- PORT-04 ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.requirement("PORT-04")
 def test_deleted_records_disappear(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     deletable = [c for c in declared.collections if c.delete]
@@ -230,7 +224,6 @@ def import_media_type(document: dict[str, Any], api: ApiClient, collection: Coll
     return next((mt for mt in offered if mt in accepted), None)
 
 
-@pytest.mark.requirement("PORT-05")
 def test_import_round_trip(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     importing = [c for c in declared.collections if c.import_]
@@ -300,7 +293,6 @@ def modified_field(document: dict[str, Any], api: ApiClient, collection: Collect
     return None
 
 
-@pytest.mark.requirement("PORT-06")
 def test_records_carry_ids_and_modification_times(
     declared: DeclaredCollections, evidence: list[dict[str, Any]]
 ) -> None:
@@ -366,7 +358,6 @@ def since_parameter(document: dict[str, Any], api: ApiClient, collection: Collec
     return None
 
 
-@pytest.mark.requirement("PORT-07")
 def test_export_is_incremental(declared: DeclaredCollections, evidence: list[dict[str, Any]]) -> None:
     document, api = declared.document, declared.api
     problems: list[str] = []
@@ -462,3 +453,15 @@ def since_problems(
                     f"{collection.export}?{since}={value} includes records modified before then: {', '.join(older[:5])}"
                 )
     return found
+
+
+# What each check decides (a table, not decorators, so that mutation testing reaches the checks: kit/decides.py).
+DECIDES = {
+    test_every_collection_has_a_full_export: Decides("PORT-01", from_document=True),
+    test_export_holds_created_records_unchanged: Decides("PORT-02"),
+    test_pagination_is_complete_and_stable: Decides("PORT-03"),
+    test_deleted_records_disappear: Decides("PORT-04"),
+    test_import_round_trip: Decides("PORT-05"),
+    test_records_carry_ids_and_modification_times: Decides("PORT-06"),
+    test_export_is_incremental: Decides("PORT-07"),
+}

@@ -15,6 +15,7 @@ from conformance.marketplace.register.credentials import parse_reference
 from conformance.marketplace.register.products import KEY, Product, Register
 from conformance.marketplace.register.publishing import Marketplace, forget
 from conformance.marketplace.register.store import default_url
+from conformance.marketplace.status_site import build_status
 from conformance.revalidation.job import RunPolicy
 from conformance.revalidation.pool import revalidate_here
 from conformance.run.options import DEFAULT_MAX_EXAMPLES
@@ -193,6 +194,23 @@ def settings(ctx: click.Context, grace_days: int | None) -> None:
         fail_usage(str(exc))
 
 
+@marketplace.command("site")
+@click.pass_context
+def site(ctx: click.Context) -> None:
+    """Write the status site HOME/status/: the status table, each product's verdicts over time and its reports.
+
+    Exit code 2, nothing written, for an empty register (most likely the wrong --home or --database).
+    """
+    home = ctx.obj["home"]
+    if not home.is_dir():
+        fail_usage(f"no marketplace home {home}: the status site links the reports kept there")
+    try:
+        out = build_status(register_of(ctx), home)
+    except UsageError as exc:
+        fail_usage(str(exc))
+    click.echo(f"status site written: {out / 'index.html'}")
+
+
 def echo_table(table: list[tuple[str, ...]]) -> None:
     """Columns padded to their widest cell; supplier-given text made printable first."""
     cells = [[printable(cell) for cell in row] for row in table]
@@ -263,6 +281,10 @@ def revalidate(ctx: click.Context, keys: tuple[str, ...], due: bool, every: bool
         problem = f" ({done.problem})" if done.problem else ""
         click.echo(printable(f"{product.key}: {done.outcome}{problem} {change}; {done.report}"))
     click.echo(f"{len(products)} products re-validated")
+    try:  # the admin's view follows the register; its failure is reported, and changes no verdict
+        click.echo(f"status site written: {build_status(register, ctx.obj['home']) / 'index.html'}")
+    except UsageError as exc:
+        click.echo(printable(f"status site not written: {exc}"), err=True)
     sys.exit(ExitCode.CONFORMANT if all_conformant else ExitCode.NOT_CONFORMANT)
 
 

@@ -110,20 +110,21 @@ def json_text(envelope: dict[str, Any]) -> str:
     return json.dumps(envelope, indent=2) + "\n"
 
 
-def check_replaceable(out: Path, inputs: list[Path]) -> None:
-    """SITE_DIR is replaced as a whole, so it must be new, empty or an earlier listing, and hold no input."""
+def check_replaceable(out: Path, inputs: list[Path], marker: str = CATALOGUE_NAME, name: str = "--out") -> None:
+    """A site's folder is replaced as a whole, so it must be new, empty or an earlier site of its kind (one that
+    holds `marker`), and hold no input. `name` is how messages call the folder."""
     if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out} exists and is not a folder")
+        raise UsageError(f"{name} {out} exists and is not a folder")
     resolved = out.resolve()
     for path in inputs:
         if path.resolve() == resolved or resolved in path.resolve().parents:
-            raise UsageError(f"--out {out} holds the input {path}; it would be deleted when the site is replaced")
-    if out.is_dir() and any(out.iterdir()) and not (out / CATALOGUE_NAME).is_file():
-        raise UsageError(f"--out {out} is not empty and holds no {CATALOGUE_NAME}: refusing to replace it")
+            raise UsageError(f"{name} {out} holds the input {path}; it would be deleted when the site is replaced")
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
+        raise UsageError(f"{name} {out} is not empty and holds no {marker}: refusing to replace it")
 
 
 def write_site(out: Path, site: dict[str, bytes]) -> None:
-    """Write into a sibling folder, then swap it in: a web server never serves half a listing."""
+    """Write into a sibling folder, then swap it in: a web server never serves half a site."""
     parent = out.absolute().parent
     parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.building-"))
@@ -141,7 +142,7 @@ def write_site(out: Path, site: dict[str, bytes]) -> None:
             os.replace(building, out)
         except OSError:
             if old is not None:
-                os.replace(old / "site", out)  # put the earlier listing back
+                os.replace(old / "site", out)  # put the earlier site back
             raise
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)

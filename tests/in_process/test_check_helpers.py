@@ -5,11 +5,12 @@ from typing import Any
 import pytest
 import requests
 
-from conformance.checks import contract
+from conformance.checks import contract, network
 from conformance.checks.export import utf8_problems
 from conformance.fuzzing.report import FuzzReport
 from conformance.fuzzing.scope import OperationCoverage, plan_operations
 from conformance.record import Finding
+from conformance.safety import ReadOnlyRefusal
 from tests.in_process.conftest import ended
 from tests.static_server import Canned, serve_static
 
@@ -60,6 +61,32 @@ def test_a_fuzz_finding_fails_its_requirement_and_names_it() -> None:
     assert result.outcome == "fail"
     assert result.message == "1 finding(s): GET /cases: API accepted schema-violating request"
     assert result.evidence[1]["curl"].startswith("curl -X GET")
+
+
+# Every check the fuzzer decides, by its requirement.
+FUZZ_DECIDED = {
+    **{decides.requirement: check for check, decides in contract.DECIDES.items()},
+    "NET-10": network.test_malformed_input_is_no_server_error,
+}
+
+
+@pytest.mark.parametrize("requirement", sorted(FUZZ_DECIDED))
+def test_each_fuzz_decided_check_fails_on_its_own_findings_only(requirement: str) -> None:
+    """Its own finding fails it with its evidence; another requirement's finding is not its to report."""
+    own = FuzzReport()
+    own.add_finding(finding(requirement))
+    result = ended(FUZZ_DECIDED[requirement], fuzz_report=own)
+    assert result.outcome == "fail"
+    assert result.message == "1 finding(s): GET /cases: API accepted schema-violating request"
+    assert "scope" in result.evidence[0] and result.evidence[1]["requirement"] == requirement
+    other = FuzzReport()
+    other.add_finding(finding("EXP-04" if requirement == "EXP-03" else "EXP-03"))
+    assert ended(FUZZ_DECIDED[requirement], fuzz_report=other).outcome != "fail"
+
+
+def test_the_stateful_check_refuses_a_read_only_run() -> None:
+    with pytest.raises(ReadOnlyRefusal, match=r"^needs writes: it creates records and deletes them again$"):
+        contract.test_resources_behave_as_links_declare(FuzzReport(read_only=True), [])
 
 
 def test_findings_are_named_five_at_most() -> None:

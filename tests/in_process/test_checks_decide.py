@@ -21,12 +21,9 @@ from conformance.fuzzing.report import FuzzReport
 from tests.in_process.conftest import SEED, Ended, client, ended
 
 CHECKS: dict[str, Callable[..., None]] = {
-    mark.args[0]: func
+    decides.requirement: check
     for module in (document, export, network, portability)
-    for func in vars(module).values()
-    if callable(func)
-    for mark in getattr(func, "pytestmark", [])
-    if mark.name == "requirement"
+    for check, decides in module.DECIDES.items()
 }
 # Decided by the fuzzer (tests/in_process/test_fuzzed.py), or by probes too slow for this module (NET-11).
 NOT_HERE = {"EXP-03", "EXP-04", "EXP-05", "EXP-06", "EXP-07", "EXP-08", "EXP-09", "NET-01", "NET-10", "NET-11"}

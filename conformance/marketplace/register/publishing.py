@@ -5,7 +5,7 @@ signed revocation list and the listing, rebuilt with the same code as `certify`,
 import fcntl
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +22,7 @@ from conformance.trust.signing import key_id, load_private_key
 
 VALID_DAYS = 365
 CERTIFICATES = "certificates"  # HOME/certificates/KEY/: each product's current certificate, what the listing lists
+LISTING = "listing"  # HOME/listing/: the published site
 
 
 @dataclass(frozen=True)
@@ -48,21 +49,26 @@ class Marketplace:
 
     @property
     def listing(self) -> Path:
-        return self.home / "listing"
+        return self.home / LISTING
 
     def key(self) -> Ed25519PrivateKey:
         return load_private_key(self.key_path)
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        """One writer of the published files at a time (the revocation list is read, extended and re-signed)."""
-        self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.home / ".publishing.lock", "w") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    def locked(self) -> AbstractContextManager[None]:
+        return publishing_lock(self.home)
+
+
+@contextmanager
+def publishing_lock(home: Path) -> Iterator[None]:
+    """One writer of the published files at a time (the revocation list is read, extended and re-signed; the
+    listing and the status site are swapped in)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".publishing.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def certify(
