@@ -456,11 +456,13 @@ class Things:
     def __init__(self) -> None:
         self.records: dict[str, dict[str, Any]] = {}
         self.count = 0
+        self.log: list[str] = []  # each record created, deleted and imported, in turn
 
     def create(self, asked: Asked) -> Canned:
         self.count += 1
         ref = str(self.count)
         self.records[ref] = {"ref": ref, **json.loads(asked.body), "changedAt": NOW}
+        self.log.append(f"create {ref}")
         return json_answer(201, self.records[ref], Date="Wed, 25 Nov 2026 14:30:00 GMT")
 
     def read(self, asked: Asked) -> Canned:
@@ -468,7 +470,9 @@ class Things:
         return json_answer(200, found) if found else json_answer(404, {})
 
     def delete(self, asked: Asked) -> Canned:
-        return Canned(204, "", b"") if self.records.pop(asked.path.rsplit("/", 1)[1], None) else json_answer(404, {})
+        ref = asked.path.rsplit("/", 1)[1]
+        self.log.append(f"delete {ref}")
+        return Canned(204, "", b"") if self.records.pop(ref, None) else json_answer(404, {})
 
     def listed(self, asked: Asked) -> Canned:
         return json_answer(200, list(self.records.values()))
@@ -479,6 +483,7 @@ class Things:
     def imported(self, asked: Asked) -> Canned:
         for record in json.loads(asked.body):
             self.records[str(record["ref"])] = record
+            self.log.append(f"import {record['ref']}")
         return json_answer(200, {})
 
     def routes(self) -> dict[str, Callable[[Asked], Canned | None]]:
@@ -939,3 +944,52 @@ def test_port03_walks_in_pages_of_two_or_one_percent_within_the_declared_bounds(
     assert result.outcome == "pass"
     assert result.evidence[4]["label"] == f"listThings, pages of {size} (walk 1, 1 pages)"
     assert result.evidence[4]["request"] == f"GET /things?limit={size}"
+
+
+def test_port05_deletes_the_records_before_importing_them_and_again_after() -> None:
+    store = Things()
+    result = run_on(store, "PORT-05")
+    assert (result.outcome, result.message) == ("pass", "")
+    assert store.log == ["create 1", "create 2", "delete 1", "delete 2", "import 1", "import 2", "delete 1", "delete 2"]
+    assert store.records == {}
+
+
+def test_port01_names_every_path_kept_with_no_collection() -> None:
+    document = things_document()
+    for name in ("a", "b"):
+        document["paths"][f"/{name}"] = {
+            "get": {"operationId": f"list{name}", "responses": {}},
+            "post": {"operationId": f"create{name}", "responses": {}},
+        }
+    result = run_declared("PORT-01", PORT["PORT-01"], offline(document))
+    assert result.message.startswith("the API keeps records at /a (lista, createa), /b (listb, createb) with no")
+
+
+def test_port03_names_every_created_record_that_never_came() -> None:
+    store = Things()
+    result = run_on(store, "PORT-03", **{"GET /things": lambda asked: json_answer(200, [store.records["1"]])})
+    assert result.message == "listThings, default pages (1 pages): created records 2, 3 never came"
+
+
+def dated() -> dict[str, Any]:
+    """The things document with a `due` date-time that each record must carry."""
+    document = things_document()
+    create = document["paths"]["/things"]["post"]["requestBody"]["content"][JSON]["schema"]
+    create["properties"]["due"] = {"type": "string", "format": "date-time"}
+    create["required"] = ["title", "due"]
+    read = document["paths"]["/things/{thingId}"]["get"]["responses"]["200"]["content"][JSON]
+    read["schema"] = {"$ref": "#/components/schemas/Thing"}
+    document["components"] = {"schemas": {"Thing": {"type": "object", "properties": create["properties"]}}}
+    return document
+
+
+@pytest.mark.parametrize(("due", "outcome"), [("2026-11-25T15:30:00+01:00", "pass"), ("2026-11-25T15:30:00Z", "fail")])
+def test_port02_compares_date_times_as_instants(due: str, outcome: str) -> None:
+    store = Things()
+    exported = {
+        "GET /things/export": lambda asked: json_answer(200, [{**r, "due": due} for r in store.records.values()])
+    }
+    result = run_on(store, "PORT-02", dated(), **exported)
+    assert result.outcome == outcome
+    if outcome == "fail":
+        assert result.message.startswith("record 1: field 'due' changed: sent '2026-11-25T14:30:00Z', exported")
