@@ -34,7 +34,7 @@ from conformance.safety import Safety
 from conformance.spec import LoadedSpec
 from conformance.target import Target
 from tests.in_process.conftest import SEED, client
-from tests.in_process.scripted import JSON, THINGS, json_answer, scripted, things_document
+from tests.in_process.scripted import JSON, THING_INPUT, THINGS, json_answer, scripted, things_document
 from tests.static_server import Canned
 
 TEXT = "conformance-1-x-1 Sŵn"
@@ -96,7 +96,26 @@ def test_the_sample_text_is_welsh_accented_decomposed_and_emoji() -> None:
         ({"type": "string", "maxLength": 0}, ""),
         ({"type": "string", "minLength": 30}, TEXT + "x" * (30 - len(TEXT))),
         ({"type": "string", "minLength": 3, "maxLength": 40}, TEXT),
+        ({"type": "string", "maxLength": "3"}, TEXT),  # a length that is not a number bounds nothing
         (True, TEXT),
+        ({"properties": {"a": {}}, "example": {"a": 1}}, {"a": 1}),  # an untyped object is no free text
+        ({"oneOf": [{"type": "string"}]}, TEXT),
+        ({"type": ["null"], "properties": {"a": {"type": "integer"}}, "required": ["a"]}, TEXT),
+        ({"allOf": [{"description": "no type"}]}, TEXT),
+        ({"allOf": [{"type": "string"}]}, TEXT),
+        (
+            {"properties": {"a": {"type": "integer"}}, "required": ["a"], "allOf": [{"example": {"a": 9}}]},
+            {"a": 1},
+        ),
+        (
+            {
+                "allOf": [
+                    {"properties": {"a": {"type": "integer"}}, "required": ["a"]},
+                    {"properties": {"b": {"type": "integer"}}, "required": ["b"]},
+                ]
+            },
+            {"a": 1, "b": 1},
+        ),
     ],
 )
 def test_a_value_is_made_for_each_kind_of_schema(schema: Any, value: Any) -> None:
@@ -177,8 +196,41 @@ def test_references_are_followed_everywhere() -> None:
     }
 
 
+NOTED = {"type": "object", "properties": {"note": {"type": "string"}, "n": {"type": "integer"}}}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"oneOf": [NOTED]},
+        {"allOf": [{"type": "array", "minItems": 1, "items": NOTED}]},
+        {"type": "array", "minItems": 1, "items": NOTED},
+        {"type": "object", "properties": {"inner": NOTED}, "required": ["inner"]},
+    ],
+    ids=["one-of", "all-of", "array", "object"],
+)
+def test_free_text_is_filled_in_at_every_depth_only_for_a_full_record(schema: dict) -> None:
+    full, minimal = sampled(schema), sampled(schema, full=False)
+    assert json.dumps(full).count('"note"') == 1 and TEXT in json.dumps(full, ensure_ascii=False)
+    assert '"note"' not in json.dumps(minimal)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"sizes": {"type": "array", "items": {"$ref": "#/x/Size"}, "minItems": 1}}},
+        {"allOf": [{"properties": {"sizes": {"type": "array", "items": {"$ref": "#/x/Size"}, "minItems": 1}}}]},
+    ],
+)
+def test_references_nested_in_a_property_are_followed(schema: dict) -> None:
+    document = {"x": {"Size": {"type": "integer", "minimum": 4}}}
+    assert sampled({**schema, "required": ["sizes"]}, document) == {"sizes": [4]}
+    assert sampled({"allOf": [{"type": "array", "items": {"$ref": "#/x/Size"}, "minItems": 1}]}, document) == [4]
+
+
 def test_a_pattern_gets_the_simplest_string_it_matches_in_full_within_the_lengths() -> None:
     assert sampled({"type": "string", "pattern": "[a-c]+", "maxLength": 3}) == "a"
+    assert sampled({"type": "string", "pattern": "^[ab]{2}$", "maxLength": 2}) == "aa"
     assert sampled({"type": "string", "pattern": "[a-c]+", "minLength": 2, "maxLength": "3"}) == "aa"
 
 
@@ -207,6 +259,8 @@ def test_a_pattern_gets_the_simplest_string_it_matches_in_full_within_the_length
             {"type": "array", "minItems": 1, "items": {"type": "string", "format": "postcode"}},
             "body.f[] needs a 'postcode' string and declares no example",
         ),
+        ({"oneOf": [{"format": "postcode"}]}, "body.f needs a 'postcode' string and declares no example"),
+        ({"allOf": [{"type": "string", "format": "pc"}]}, "body.f needs a 'pc' string and declares no example"),
     ],
 )
 def test_a_value_the_harness_cannot_make_up_says_where_and_why(schema: Any, message: str) -> None:
@@ -323,7 +377,7 @@ def test_a_body_the_harness_cannot_make_up_comes_from_the_example_without_the_se
     api = things_api({JSON: {"schema": schema, "example": example}})
     _, body = sample_input(api.target.spec.document, api, THINGS, "m")
     assert body == {"code": {"k": ["CF10 1AA"]}}
-    assert body["code"] is not example["code"]
+    assert body["code"] is not example["code"] and body["code"]["k"] is not example["code"]["k"]
 
 
 def test_a_body_the_harness_cannot_make_up_and_no_example_leaves_the_requirement_undecided() -> None:
@@ -440,6 +494,7 @@ def test_a_record_is_created_with_the_marked_body_and_identified_by_its_id_field
         (b"not json", "/things/45", "45"),
         (b'{"ref": "caf\xe9"}', "/things/47", "47"),  # not UTF-8, as it claims: not read
         ({"ref": 0}, "/things/46", "0"),
+        ({}, "/things/42X/", "42X"),
     ],
 )
 def test_a_record_without_an_id_in_the_body_is_identified_by_its_location(
@@ -646,3 +701,31 @@ def test_on_the_reference_supplier_records_are_made_read_and_deleted_again() -> 
             "sent": sorted(made.sent),
         }
     ]
+
+
+def test_a_refusal_of_a_body_described_by_reference_names_the_schemas_properties() -> None:
+    document = things_document()
+    schema = {"type": "object", "required": ["title", "size"], "properties": {**THING_INPUT["properties"]}}
+    document["components"] = {
+        "schemas": {"Input": schema},
+        "requestBodies": {"In": {"content": {JSON: {"schema": {"$ref": "#/components/schemas/Input"}}}}},
+    }
+    document["paths"]["/things"]["post"]["requestBody"] = {"$ref": "#/components/requestBodies/In"}
+    refusal = json_answer(400, {"detail": "size and colour are wrong"}, "application/problem+json")
+    with scripted(document, {"POST /things": refusal}) as api:
+        maker = RecordMaker(api.api, api.api.target.spec.document, THINGS, 7, "c", [])
+        with pytest.raises(Undecided) as raised:
+            maker.create()
+    assert str(raised.value) == (
+        "could not create a test record with createThing, which refused {size, title}: HTTP 400: "
+        "size and colour are wrong; it names size (sent 1)"
+    )
+
+
+def test_a_record_made_without_full_leaves_out_the_optional_free_text() -> None:
+    document = things_document()
+    document["paths"]["/things"]["post"]["requestBody"]["content"][JSON]["schema"] = NOTED
+    with scripted(document, {"POST /things": json_answer(201, {"ref": "r"})}) as api:
+        maker = RecordMaker(api.api, document, THINGS, 7, "c", [])
+        assert maker.create().sent == {"note": f"conformance-7-c-1 {RICH_TEXT}"}
+        assert maker.create(full=False).sent == {}
