@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from requests.structures import CaseInsensitiveDict
+
 from conformance.client import ApiClient
 from conformance.declaration import Collection
 from conformance.safety import Safety
@@ -29,7 +31,7 @@ class Asked:
 
     method: str
     path: str  # with its query
-    headers: dict[str, str]
+    headers: CaseInsensitiveDict[str]
     body: bytes
 
 
@@ -64,7 +66,8 @@ def handler_for(script: Script) -> type[BaseHTTPRequestHandler]:
         def _dispatch(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            canned = script.answer(Asked(self.command, self.path, dict(self.headers.items()), body))
+            headers = CaseInsensitiveDict(self.headers.items())  # as HTTP reads header names
+            canned = script.answer(Asked(self.command, self.path, headers, body))
             if canned is None:
                 self.close_connection = True
                 return

@@ -795,44 +795,71 @@ def test_port07_fails_on_an_export_in_no_open_format() -> None:
     assert result.evidence == []
 
 
-def tagged(tags: list[str], statuses: list[int]) -> Callable[[Asked], Canned]:
-    """An export that answers with each ETag and status in turn."""
-    answers = iter(zip(tags, statuses, strict=True))
+def tagged(store: Things, changes: bool, honours: bool) -> Callable[[Asked], Canned]:
+    """A JSON export whose ETag follows the records (or never changes), and that answers a matching
+    If-None-Match with 304 (or ignores it)."""
 
     def answer(asked: Asked) -> Canned:
-        tag, status = next(answers)
-        return Canned(status, "", b"", {"ETag": tag}) if status == 304 else json_answer(status, [], ETag=tag)
+        if asked.headers.get("Accept") != JSON:
+            return json_answer(406, {})
+        tag = f'"{len(store.records)}"' if changes else '"a"'
+        if honours and asked.headers.get("If-None-Match") == tag:
+            return Canned(304, "", b"", {"ETag": tag})
+        return json_answer(200, list(store.records.values()), ETag=tag)
 
     return answer
 
 
 @pytest.mark.parametrize(
-    ("tags", "statuses", "problems"),
+    ("changes", "honours", "problems"),
     [
-        (['"a"', '"a"', '"b"'], [200, 304, 200], []),
+        (True, True, []),
+        (True, False, ['exportThings with If-None-Match: "1" (nothing changed) answered HTTP 200, not 304']),
         (
-            ['"a"', '"a"', '"b"'],
-            [200, 200, 200],
-            ['exportThings with If-None-Match: "a" (nothing changed) answered HTTP 200, not 304'],
-        ),
-        (
-            ['"a"', '"a"', '"a"'],
-            [200, 304, 304],
+            False,
+            True,
             [
                 "exportThings with a stale If-None-Match answered HTTP 304 after a record was created, "
                 "not 200 with the new data"
             ],
         ),
-        (['"a"', '"a"', '"a"'], [200, 304, 200], ['exportThings kept ETag "a" after a record was created']),
+        (
+            False,
+            False,
+            [
+                'exportThings with If-None-Match: "a" (nothing changed) answered HTTP 200, not 304',
+                'exportThings kept ETag "a" after a record was created',
+            ],
+        ),
     ],
+    ids=["conformant", "ignores-if-none-match", "never-changes", "neither"],
 )
 def test_port07_an_etag_must_answer_304_until_a_change_and_change_with_it(
-    tags: list[str], statuses: list[int], problems: list[str]
+    changes: bool, honours: bool, problems: list[str]
 ) -> None:
-    result = run_on(Things(), "PORT-07", **{"GET /things/export": tagged(tags, statuses)})
+    store = Things()
+    result = run_on(store, "PORT-07", **{"GET /things/export": tagged(store, changes, honours)})
     assert (result.outcome, result.message) == ("fail" if problems else "pass", "; ".join(problems))
-    assert result.evidence[-1] == {"collection": "things", "mechanisms": ["ETag"]}
-    assert result.evidence[2]["if_none_match"] == '"a"' and result.evidence[4]["etag"] == tags[2]
+    first, second = ('"1"', '"2"') if changes else ('"a"', '"a"')
+    unchanged, changed = (304 if honours else 200), (304 if honours and not changes else 200)
+    assert result.evidence[1:] == [
+        {"request": "GET /things/export", "status": 200, "label": "exportThings as application/json", "etag": first},
+        {
+            "request": "GET /things/export",
+            "status": unchanged,
+            "label": "If-None-Match with nothing changed",
+            "if_none_match": first,
+        },
+        result.evidence[3],
+        {
+            "request": "GET /things/export",
+            "status": changed,
+            "label": "If-None-Match after a record was created",
+            "etag": second,
+        },
+        {"collection": "things", "mechanisms": ["ETag"]},
+    ]
+    assert result.evidence[3]["id"] == "2"
 
 
 def since_store(answer: Callable[[str, list[dict[str, Any]]], Canned]) -> tuple[Things, Callable[[Asked], Canned]]:
@@ -841,6 +868,8 @@ def since_store(answer: Callable[[str, list[dict[str, Any]]], Canned]) -> tuple[
 
     def exported(asked: Asked) -> Canned:
         query = parse_qs(urlsplit(asked.path).query)
+        if asked.headers.get("Accept") != JSON:
+            return json_answer(406, {})
         if "updated_since" not in query:
             return json_answer(200, list(store.records.values()))
         return answer(query["updated_since"][0], list(store.records.values()))
@@ -971,15 +1000,26 @@ def test_port03_names_every_created_record_that_never_came() -> None:
     assert result.message == "listThings, default pages (1 pages): created records 2, 3 never came"
 
 
-def dated() -> dict[str, Any]:
-    """The things document with a `due` date-time that each record must carry."""
-    document = things_document()
-    create = document["paths"]["/things"]["post"]["requestBody"]["content"][JSON]["schema"]
-    create["properties"]["due"] = {"type": "string", "format": "date-time"}
-    create["required"] = ["title", "due"]
+def referenced(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` with the record's schema and the export's answer given by reference, as generators write them."""
     read = document["paths"]["/things/{thingId}"]["get"]["responses"]["200"]["content"][JSON]
     read["schema"] = {"$ref": "#/components/schemas/Thing"}
-    document["components"] = {"schemas": {"Thing": {"type": "object", "properties": create["properties"]}}}
+    export = document["paths"]["/things/export"]["get"]["responses"]
+    document["components"] = {
+        "schemas": {"Instant": {"type": "string", "format": "date-time"}},
+        "responses": {"All": export["200"]},
+    }
+    export["200"] = {"$ref": "#/components/responses/All"}
+    return document
+
+
+def dated() -> dict[str, Any]:
+    """The things document with a `due` date-time (by reference) that each record must carry."""
+    document = referenced(things_document())
+    create = document["paths"]["/things"]["post"]["requestBody"]["content"][JSON]["schema"]
+    create["properties"]["due"] = {"$ref": "#/components/schemas/Instant"}
+    create["required"] = ["title", "due"]
+    document["components"]["schemas"]["Thing"] = {"type": "object", "properties": create["properties"]}
     return document
 
 
@@ -993,3 +1033,29 @@ def test_port02_compares_date_times_as_instants(due: str, outcome: str) -> None:
     assert result.outcome == outcome
     if outcome == "fail":
         assert result.message.startswith("record 1: field 'due' changed: sent '2026-11-25T14:30:00Z', exported")
+
+
+def test_port06_reads_the_document_through_its_references() -> None:
+    document = referenced(things_document())
+    del document["x-conformance"]["collections"][0]["modified-field"]
+    properties = {"ref": {"type": "string"}, "changedAt": {"$ref": "#/components/schemas/Instant"}}
+    document["components"]["schemas"]["Thing"] = {"type": "object", "properties": properties}
+    result = run_on(Things(), "PORT-06", document)
+    assert (result.outcome, result.message) == ("pass", "")
+    assert result.evidence[0] == {"collection": "things", "id_field": "ref", "modified_field": "changedAt"}
+
+
+def test_port06_an_empty_identifier_is_no_identifier_in_either_export() -> None:
+    records = [{"ref": "1", "changedAt": NOW}, {"ref": "2", "changedAt": NOW}, {"ref": ""}]
+    result = run_on(Things(), "PORT-06", **{"GET /things/export": exports(records, records)})
+    assert (result.outcome, result.message) == ("fail", "1 exported records have no 'ref'")
+
+
+def test_port06_looks_at_every_record_made_when_one_is_missing() -> None:
+    records = [{"ref": "2", "changedAt": "bad"}]
+    result = run_on(Things(), "PORT-06", **{"GET /things/export": exports(records, records)})
+    assert (result.outcome, result.message) == (
+        "fail",
+        "record 1 is not in the export under the identifier the API gave it; "
+        "record 2: changedAt='bad' is not an RFC 3339 date-time",
+    )
