@@ -934,8 +934,14 @@ def test_port07_a_since_parameter_must_filter_by_modification_time() -> None:
                 "old0, old1, old2, old3, old4"
             ],
         ),
+        (
+            lambda value, records: json_answer(
+                200, records if value < "2026-11-25T14:30" else [{"ref": "old", "changedAt": "2026-11-25T15:29:58Z"}]
+            ),
+            ["exportThings?updated_since=2026-11-25T15:30:00Z includes records modified before then: old"],
+        ),
     ],
-    ids=["leaves-out", "still-includes", "refused", "unreadable", "older"],
+    ids=["leaves-out", "still-includes", "refused", "unreadable", "older", "older-after"],
 )
 def test_port07_a_since_parameter_that_does_not_filter_fails(answer: Callable, problems: list[str]) -> None:
     store, exported = since_store(answer)
@@ -1059,3 +1065,39 @@ def test_port06_looks_at_every_record_made_when_one_is_missing() -> None:
         "record 1 is not in the export under the identifier the API gave it; "
         "record 2: changedAt='bad' is not an RFC 3339 date-time",
     )
+
+
+@pytest.mark.parametrize(
+    ("media", "write"),
+    [
+        (
+            "application/x-ndjson; charset=iso-8859-1",
+            lambda records: "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("latin-1"),
+        ),
+        (
+            "application/geo+json",
+            lambda records: json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {"type": "Feature", "id": r["ref"], "geometry": None, "properties": {"changedAt": NOW}}
+                        for r in records
+                    ],
+                }
+            ).encode(),
+        ),
+    ],
+    ids=["ndjson-latin-1", "geojson"],
+)
+def test_port07_reads_a_since_answer_in_the_exports_own_format(media: str, write: Callable) -> None:
+    document = incremental(SINCE, content={media.split(";")[0]: {}})
+    store = Things()
+
+    def exported(asked: Asked) -> Canned:
+        query = parse_qs(urlsplit(asked.path).query)
+        records = [{**r, "title": "é"} for r in store.records.values()]
+        kept = records if query.get("updated_since", [""])[0] < "2026-11-25T14:30" else []
+        return Canned(200, media, write(kept))
+
+    result = run_on(store, "PORT-07", document, **{"GET /things/export": exported})
+    assert (result.outcome, result.message) == ("pass", "")
