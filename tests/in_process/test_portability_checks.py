@@ -478,6 +478,8 @@ class Things:
         return json_answer(200, list(self.records.values()))
 
     def exported(self, asked: Asked) -> Canned:
+        if asked.headers.get("Accept") != JSON:
+            return json_answer(406, {})
         return json_answer(200, list(self.records.values()))
 
     def imported(self, asked: Asked) -> Canned:
@@ -1101,3 +1103,127 @@ def test_port07_reads_a_since_answer_in_the_exports_own_format(media: str, write
 
     result = run_on(store, "PORT-07", document, **{"GET /things/export": exported})
     assert (result.outcome, result.message) == ("pass", "")
+
+
+def twice(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` declaring its collection a second time, as `again`: each check goes on to the next collection."""
+    collections = document["x-conformance"]["collections"]
+    collections.append({**collections[0], "name": "again"})
+    return document
+
+
+def test_port04_goes_on_to_the_next_collection_after_a_refused_delete() -> None:
+    refused = {"DELETE /things/*": lambda asked: json_answer(500, {})}
+    result = run_on(Things(), "PORT-04", twice(things_document()), **refused)
+    assert result.message == "deleteThing of record 2 answered HTTP 500; deleteThing of record 4 answered HTTP 500"
+
+
+@pytest.mark.parametrize("status", [200, 299])
+def test_port04_any_success_deletes(status: int) -> None:
+    store = Things()
+
+    def delete(asked: Asked) -> Canned:
+        store.delete(asked)
+        return json_answer(status, {})
+
+    result = run_on(store, "PORT-04", referenced(things_document()), **{"DELETE /things/*": delete})
+    assert (result.outcome, result.message) == ("pass", "")
+
+
+@pytest.mark.parametrize(
+    ("document", "routes", "problem"),
+    [
+        (
+            import_document(["text/csv"], [JSON]),
+            {},
+            "importThings accepts none of the open formats exportThings offers",
+        ),
+        (
+            things_document(),
+            {"GET /things/export": lambda asked: json_answer(200, [])},
+            "the records just created are not all in the export (application/json), so nothing to import",
+        ),
+        (
+            things_document(),
+            {"POST /things/import": lambda asked: json_answer(400, "no")},
+            'importThings refused what the export produced: HTTP 400 "no"',
+        ),
+    ],
+    ids=["no-format", "not-exported", "refused"],
+)
+def test_port05_goes_on_to_the_next_collection_after_each_problem(document: dict, routes: dict, problem: str) -> None:
+    result = run_on(Things(), "PORT-05", twice(document), **routes)
+    assert (result.outcome, result.message) == ("fail", f"{problem}; {problem}")
+
+
+def test_port05_an_import_answered_300_is_refused() -> None:
+    result = run_on(Things(), "PORT-05", **{"POST /things/import": lambda asked: json_answer(300, {})})
+    assert result.message == "importThings refused what the export produced: HTTP 300 {}"
+
+
+def test_port05_compares_date_times_as_instants_through_the_documents_references() -> None:
+    document = dated()
+    document["components"]["requestBodies"] = {"Import": document["paths"]["/things/import"]["post"]["requestBody"]}
+    document["paths"]["/things/import"]["post"]["requestBody"] = {"$ref": "#/components/requestBodies/Import"}
+    store = Things()
+
+    def imported(asked: Asked) -> Canned:
+        for record in json.loads(asked.body):
+            store.records[record["ref"]] = {**record, "due": "2026-11-25T15:30:00+01:00"}
+        return json_answer(200, {})
+
+    result = run_on(store, "PORT-05", document, **{"POST /things/import": imported})
+    assert (result.outcome, result.message) == ("pass", "")
+
+
+def test_port05_a_boolean_that_comes_back_as_text_has_changed() -> None:
+    store = Things()
+
+    def exported(asked: Asked) -> Canned:
+        return json_answer(200, [{"flag": True, **r} for r in store.records.values()])
+
+    def imported(asked: Asked) -> Canned:
+        for record in json.loads(asked.body):
+            store.records[record["ref"]] = {**record, "flag": "true"}
+        return json_answer(200, {})
+
+    result = run_on(store, "PORT-05", **{"GET /things/export": exported, "POST /things/import": imported})
+    assert result.message == (
+        "after import, record 1: field 'flag' changed: sent True, exported 'true'; "
+        "after import, record 2: field 'flag' changed: sent True, exported 'true'"
+    )
+
+
+def test_port05_a_record_lost_by_the_import_does_not_stop_the_next_being_compared() -> None:
+    store = Things()
+
+    def imported(asked: Asked) -> Canned:
+        _first, second = json.loads(asked.body)
+        store.records["2"] = {**second, "extra": 1}
+        return json_answer(200, {})
+
+    result = run_on(store, "PORT-05", **{"POST /things/import": imported})
+    assert result.message == (
+        "record 1 is not in the export after the import; after import, record 2 has fields it did not have: ['extra']"
+    )
+
+
+def test_port07_goes_on_to_the_next_collection_after_one_with_no_open_format() -> None:
+    result = run_on(Things(), "PORT-07", twice(incremental(content={"application/pdf": {}})))
+    problem = "exportThings offers no open format to export incrementally"
+    assert result.message == f"{problem}; {problem}"
+
+
+def test_port07_finds_the_modified_field_and_the_export_through_the_documents_references() -> None:
+    document = referenced(incremental(SINCE))
+    del document["x-conformance"]["collections"][0]["modified-field"]
+    properties = {"ref": {"type": "string"}, "changedAt": {"$ref": "#/components/schemas/Instant"}}
+    document["components"]["schemas"]["Thing"] = {"type": "object", "properties": properties}
+    old = [{"ref": "old", "changedAt": "2026-11-25T14:00:00Z"}]
+    store, exported = since_store(
+        lambda value, records: json_answer(200, records + old if value < "2026-11-25T14:30" else [])
+    )
+    result = run_on(store, "PORT-07", document, **{"GET /things/export": exported})
+    assert (
+        result.message == "exportThings?updated_since=2026-11-25T14:28:00Z includes records modified before then: old"
+    )
