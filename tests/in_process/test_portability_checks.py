@@ -1227,3 +1227,22 @@ def test_port07_finds_the_modified_field_and_the_export_through_the_documents_re
     assert (
         result.message == "exportThings?updated_since=2026-11-25T14:28:00Z includes records modified before then: old"
     )
+
+
+def test_port03_compares_the_default_pages_with_the_first_small_walk_naming_ten_differences() -> None:
+    store = Things()
+    extras = [{"ref": f"e{n:02}"} for n in range(12)]
+    walks = iter(range(10))
+
+    def listed(asked: Asked) -> Canned:
+        records = list(store.records.values())
+        if "limit" in asked.path and next(walks) == 0:
+            return json_answer(200, records)
+        return json_answer(200, records + extras)
+
+    result = run_on(store, "PORT-03", limited(), **{"GET /things": listed})
+    only = [f"e{n:02}" for n in range(10)]
+    assert result.message == (
+        "listThings: two walks with the same page size gave different sequences; "
+        f"listThings: the default and small page sizes give different records ({only})"
+    )
