@@ -1134,25 +1134,27 @@ def test_port04_any_success_deletes(status: int) -> None:
     ("document", "routes", "problem"),
     [
         (
-            import_document(["text/csv"], [JSON]),
+            lambda: import_document(["text/csv"], [JSON]),
             {},
             "importThings accepts none of the open formats exportThings offers",
         ),
         (
-            things_document(),
+            things_document,
             {"GET /things/export": lambda asked: json_answer(200, [])},
             "the records just created are not all in the export (application/json), so nothing to import",
         ),
         (
-            things_document(),
+            things_document,
             {"POST /things/import": lambda asked: json_answer(400, "no")},
             'importThings refused what the export produced: HTTP 400 "no"',
         ),
     ],
     ids=["no-format", "not-exported", "refused"],
 )
-def test_port05_goes_on_to_the_next_collection_after_each_problem(document: dict, routes: dict, problem: str) -> None:
-    result = run_on(Things(), "PORT-05", twice(document), **routes)
+def test_port05_goes_on_to_the_next_collection_after_each_problem(
+    document: Callable[[], dict[str, Any]], routes: dict, problem: str
+) -> None:
+    result = run_on(Things(), "PORT-05", twice(document()), **routes)
     assert (result.outcome, result.message) == ("fail", f"{problem}; {problem}")
 
 
