@@ -925,9 +925,11 @@ def test_port07_a_since_parameter_must_filter_by_modification_time() -> None:
         (
             lambda value, records: json_answer(
                 200,
-                records
+                [{"ref": "edge", "changedAt": "2026-11-25T14:27:59Z"}]
+                + [{"ref": "at", "changedAt": "2026-11-25T14:28:00Z"}]
+                + records
                 + [{"ref": f"old{n}", "changedAt": "2026-11-25T14:27:58Z"} for n in range(7)]
-                + [{"ref": "edge", "changedAt": "2026-11-25T14:27:59Z"}, {"ref": "x", "changedAt": "then"}]
+                + [{"ref": "x", "changedAt": "then"}]
                 if value < "2026-11-25T14:30"
                 else [],
             ),
