@@ -705,7 +705,8 @@ def test_on_the_reference_supplier_records_are_made_read_and_deleted_again() -> 
 
 def test_a_refusal_of_a_body_described_by_reference_names_the_schemas_properties() -> None:
     document = things_document()
-    schema = {"type": "object", "required": ["title", "size"], "properties": {**THING_INPUT["properties"]}}
+    properties = {**THING_INPUT["properties"], "colour": {"type": "integer"}}
+    schema = {"type": "object", "required": ["title", "size"], "properties": properties}
     document["components"] = {
         "schemas": {"Input": schema},
         "requestBodies": {"In": {"content": {JSON: {"schema": {"$ref": "#/components/schemas/Input"}}}}},
@@ -718,7 +719,7 @@ def test_a_refusal_of_a_body_described_by_reference_names_the_schemas_properties
             maker.create()
     assert str(raised.value) == (
         "could not create a test record with createThing, which refused {size, title}: HTTP 400: "
-        "size and colour are wrong; it names size (sent 1)"
+        "size and colour are wrong; it names colour (not sent), size (sent 1)"
     )
 
 
