@@ -4,6 +4,7 @@ import resource
 import subprocess
 import time
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,10 +16,11 @@ class Timed:
     stderr: str
 
 
-def timed(command: list[str], timeout: float = 1800) -> Timed:
+def timed(command: list[str], timeout: float = 1800, **run: Any) -> Timed:
+    """`run`: further subprocess.run arguments (env, cwd)."""
     before = _children_cpu()
     started = time.perf_counter()
-    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **run)
     seconds = time.perf_counter() - started
     return Timed(seconds, _children_cpu() - before, proc.returncode, proc.stdout, proc.stderr)
 

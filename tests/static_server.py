@@ -26,7 +26,8 @@ def serve_static(routes: dict[str, Canned], host: str = "127.0.0.1") -> Iterator
         def do_GET(self) -> None:
             canned = routes.get(self.path, Canned(404, "text/plain", b"not found"))
             self.send_response(canned.status)
-            self.send_header("Content-Type", canned.content_type)
+            if canned.content_type:  # an empty one sends no Content-Type header at all
+                self.send_header("Content-Type", canned.content_type)
             for name, value in canned.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(canned.body)))

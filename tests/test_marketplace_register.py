@@ -31,7 +31,7 @@ from conformance.marketplace.register.consequences import (
     decide,
 )
 from conformance.marketplace.register.products import Product
-from conformance.revalidation.pool import one_per_host
+from conformance.revalidation.pool import one_per_origin
 from conformance.timestamps import format_time
 from conformance.trust.revocation import load_list
 from conformance.trust.signing import key_id, load_public_key
@@ -50,6 +50,11 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'register.db'}"
         return
+    yield from postgresql_database()
+
+
+def postgresql_database() -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server, dropped afterwards."""
     dsn = os.environ.get("CONFORMANCE_TEST_POSTGRES")
     if not dsn:
         unavailable(
@@ -291,24 +296,24 @@ def test_a_register_from_a_newer_version_is_refused(database: str, tmp_path: Pat
     assert "written by a newer version" in refused.stderr and "r9999" in refused.stderr
 
 
-def test_the_pool_runs_one_product_at_a_time_per_host() -> None:
-    """Four workers, five products on two hosts: never two runs on one host, and both hosts busy at once."""
+def test_the_pool_runs_one_product_at_a_time_per_origin() -> None:
+    """Four workers, five products on two origins: never two runs on one origin, and both busy at once."""
     hosts = ["https://a.example/openapi.json"] * 3 + ["https://b.example/openapi.json"] * 2
     products = [Product(f"p{i}", "S", "P", "1", "c", spec, None, None, None, (), (), 1) for i, spec in enumerate(hosts)]
     lock = threading.Lock()
     in_flight: dict[str, int] = {}
     peaks: list[int] = []
-    most_per_host = 0
+    most_per_origin = 0
 
     def run(product: Product) -> str:
-        nonlocal most_per_host
+        nonlocal most_per_origin
         with lock:
-            in_flight[product.host] = in_flight.get(product.host, 0) + 1
-            most_per_host = max(most_per_host, in_flight[product.host])
+            in_flight[product.origin] = in_flight.get(product.origin, 0) + 1
+            most_per_origin = max(most_per_origin, in_flight[product.origin])
             peaks.append(sum(in_flight.values()))
         time.sleep(0.05)
         with lock:
-            in_flight[product.host] -= 1
+            in_flight[product.origin] -= 1
         return product.key
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -316,7 +321,7 @@ def test_the_pool_runs_one_product_at_a_time_per_host() -> None:
         def submit(product: Product) -> Future:
             return pool.submit(run, product)
 
-        finished = sorted(future.result() for future in one_per_host(products, 4, submit))
+        finished = sorted(future.result() for future in one_per_origin(products, 4, submit))
     assert finished == ["p0", "p1", "p2", "p3", "p4"]
-    assert most_per_host == 1
+    assert most_per_origin == 1
     assert max(peaks) == 2

@@ -1,6 +1,7 @@
 """`conformance marketplace`: the register of listed products, their re-validation and its consequences."""
 
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from conformance.marketplace.register.products import KEY, Product, Register
 from conformance.marketplace.register.publishing import Marketplace, forget
 from conformance.marketplace.register.store import default_url
 from conformance.marketplace.status_site import build_status
-from conformance.revalidation.job import RunPolicy
+from conformance.revalidation.job import Revalidated, RunPolicy
 from conformance.revalidation.pool import revalidate_here
 from conformance.run.options import DEFAULT_MAX_EXAMPLES
 from conformance.timestamps import format_time
@@ -219,43 +220,81 @@ def echo_table(table: list[tuple[str, ...]]) -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
+def run_policy_options(command: Any) -> Any:
+    """The options of each product's run, shared by `revalidate` and `beat`."""
+    options = [
+        click.option(
+            "--key",
+            "key_path",
+            required=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="The marketplace's Ed25519 private key: signs certificates and the revocation list.",
+        ),
+        click.option(
+            "--max-examples",
+            type=click.IntRange(min=1),
+            default=DEFAULT_MAX_EXAMPLES,
+            show_default=True,
+            help="Generated examples per operation and phase, as for `run`.",
+        ),
+        click.option("--max-time", type=click.FloatRange(min=1), help="Seconds for each product's run."),
+        click.option(
+            "--attempts",
+            type=click.IntRange(1, 10),
+            default=3,
+            show_default=True,
+            help="Tries on harness-side failures.",
+        ),
+        click.option(
+            "--retry-backoff",
+            type=click.FloatRange(min=0),
+            default=30.0,
+            show_default=True,
+            help="Seconds before the second try; doubled before each later one.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def policy_of(options: dict[str, Any]) -> RunPolicy:
+    return RunPolicy(
+        max_examples=options["max_examples"],
+        max_time=options["max_time"],
+        attempts=options["attempts"],
+        backoff=options["retry_backoff"],
+    )
+
+
+BROKER_HELP = "Redis URL of the Celery broker (redis://host:port/db)."
+
+
 @marketplace.command("revalidate")
 @click.argument("keys", nargs=-1)
 @click.option("--due", is_flag=True, help="Every product whose re-validation is due (the daily job).")
 @click.option("--all", "every", is_flag=True, help="Every product.")
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The marketplace's Ed25519 private key: signs certificates and the revocation list.",
-)
+@run_policy_options
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True, help="Products run at once.")
 @click.option("--at", "at", help="Now, for due dates, grace periods and signatures (ISO 8601; default now).")
 @click.option(
-    "--max-examples", type=click.IntRange(min=1), default=DEFAULT_MAX_EXAMPLES, show_default=True,
-    help="Generated examples per operation and phase, as for `run`.",
-)  # fmt: skip
-@click.option("--max-time", type=click.FloatRange(min=1), help="Seconds for each product's run.")
-@click.option(
-    "--attempts", type=click.IntRange(1, 10), default=3, show_default=True, help="Tries on harness-side failures."
+    "--broker",
+    envvar="CONFORMANCE_BROKER",
+    help=BROKER_HELP + " Enqueue one task per product for `marketplace worker`s instead of running here.",
 )
-@click.option(
-    "--retry-backoff",
-    type=click.FloatRange(min=0),
-    default=30.0,
-    show_default=True,
-    help="Seconds before the second try; doubled before each later one.",
-)
+@click.option("--no-wait", is_flag=True, help="With --broker: only enqueue, do not wait for the results.")
 @click.pass_context
 def revalidate(ctx: click.Context, keys: tuple[str, ...], due: bool, every: bool, **options: Any) -> None:
     """Re-validate products with the same engine as `run`, and apply what follows (listed, failing, suspended).
 
-    Exit code 0 when every run was conformant, 1 otherwise (not conformant, incomplete, or not run after its
-    retries), 2 for unusable input (unknown product, unusable register or key).
+    Runs here with a pool of --workers, or with --broker on the Celery workers, printing each result as it
+    arrives either way. Exit code 0 when every run was conformant, 1 otherwise (not conformant, incomplete, or
+    not run after its retries), 2 for unusable input (unknown product, unusable register, key or broker).
     """
     if sum((due, every, bool(keys))) != 1:
         fail_usage("give --due, --all or product keys (one of them)")
+    if options["no_wait"] and not options["broker"]:
+        fail_usage("--no-wait needs --broker (without it the products run here)")
     moment = parse_at(options["at"])
     register = register_of(ctx)
     try:
@@ -263,29 +302,106 @@ def revalidate(ctx: click.Context, keys: tuple[str, ...], due: bool, every: bool
         products = register.due(moment) if due else register.products(keys)
     except UsageError as exc:
         fail_usage(str(exc))
-    policy = RunPolicy(
-        max_examples=options["max_examples"],
-        max_time=options["max_time"],
-        attempts=options["attempts"],
-        backoff=options["retry_backoff"],
-    )
+    policy = policy_of(options)
     home = Marketplace(ctx.obj["home"].absolute(), options["key_path"].absolute())
+    if options["broker"]:
+        results = on_the_queue(options["broker"], register.url, home, products, format_time(moment), policy)
+        if options["no_wait"]:
+            click.echo(f"{len(products)} products enqueued")
+            return
+    else:
+        done = revalidate_here(register.url, home, products, format_time(moment), policy, options["workers"])
+        results = ((product.key, result) for product, result in done)
     all_conformant = True
-    for product, done in revalidate_here(register.url, home, products, format_time(moment), policy, options["workers"]):
-        if isinstance(done, BaseException):
-            all_conformant = False
-            click.echo(printable(f"{product.key}: not concluded: {done}"))
-            continue
-        all_conformant &= done.outcome == CONFORMANT
-        change = f"-> {done.status}" if done.changed else f"stays {done.status}"
-        problem = f" ({done.problem})" if done.problem else ""
-        click.echo(printable(f"{product.key}: {done.outcome}{problem} {change}; {done.report}"))
+    for key, done in results:
+        all_conformant &= echo_result(key, done)
     click.echo(f"{len(products)} products re-validated")
     try:  # the admin's view follows the register; its failure is reported, and changes no verdict
         click.echo(f"status site written: {build_status(register, ctx.obj['home']) / 'index.html'}")
     except UsageError as exc:
         click.echo(printable(f"status site not written: {exc}"), err=True)
     sys.exit(ExitCode.CONFORMANT if all_conformant else ExitCode.NOT_CONFORMANT)
+
+
+def on_the_queue(
+    broker: str, database: str, home: Marketplace, products: list[Product], at: str, policy: RunPolicy
+) -> Iterator[tuple[str, Revalidated | BaseException]]:
+    """Enqueue one task per product (exit 2 when the broker is unusable, before any is sent); their arrivals."""
+    from conformance.revalidation import queue  # Celery loads only when a broker is named
+
+    try:
+        queue.connect(broker)
+        jobs = queue.enqueue(products, database, home, at, policy)
+    except UsageError as exc:
+        fail_usage(str(exc))
+    except queue.OperationalError as exc:
+        fail_usage(f"the broker failed while enqueuing (some products may be enqueued): {exc}")
+    return queue.arrivals(jobs)
+
+
+def echo_result(key: str, done: Revalidated | BaseException) -> bool:
+    """One product's line, the same wherever it ran; True when it was conformant."""
+    if isinstance(done, BaseException):
+        click.echo(printable(f"{key}: not concluded: {done}"))
+        return False
+    change = f"-> {done.status}" if done.changed else f"stays {done.status}"
+    problem = f" ({done.problem})" if done.problem else ""
+    click.echo(printable(f"{key}: {done.outcome}{problem} {change}; {done.report}"))
+    return done.outcome == CONFORMANT
+
+
+@marketplace.command("worker")
+@click.option("--broker", required=True, envvar="CONFORMANCE_BROKER", help=BROKER_HELP)
+@click.option(
+    "--concurrency", type=click.IntRange(1, 64), default=1, show_default=True, help="Products run at once here."
+)
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(min=2),
+    default=60.0,
+    show_default=True,
+    help="A supplier origin's lease, renewed while its run lasts: how soon a dead worker's origin frees itself.",
+)
+@click.option(
+    "--redelivery-after",
+    type=click.FloatRange(min=5),
+    default=6 * 3600.0,
+    show_default=True,
+    help="Seconds after which a run nobody acknowledged (its worker died) is delivered again; keep it above "
+    "the longest run's time limit.",
+)
+@click.pass_context
+def worker(ctx: click.Context, broker: str, concurrency: int, lease_seconds: float, redelivery_after: float) -> None:
+    """Run products from the queue on this machine (Celery's own worker), against the group's register and home.
+
+    The register database and the marketplace folder must be the ones `revalidate --broker` uses (shared by
+    every machine, at the same paths), and the products' credential references must resolve here.
+    """
+    from conformance.revalidation import queue  # Celery loads only for the queue's commands
+
+    register_of(ctx).engine.dispose()  # migrated, or refused with exit code 2, before Celery starts
+    try:
+        queue.start_worker(broker, queue.Serving(ctx.obj["database"], lease_seconds), concurrency, redelivery_after)
+    except UsageError as exc:
+        fail_usage(str(exc))
+
+
+@marketplace.command("beat")
+@click.option("--broker", required=True, envvar="CONFORMANCE_BROKER", help=BROKER_HELP)
+@run_policy_options
+@click.option("--hour", type=click.IntRange(0, 23), default=2, show_default=True, help="Hour of the daily run (UTC).")
+@click.option("--minute", type=click.IntRange(0, 59), default=15, show_default=True, help="Its minute.")
+@click.pass_context
+def beat(ctx: click.Context, broker: str, hour: int, minute: int, **options: Any) -> None:
+    """Celery beat: every day at hour:minute (UTC) a worker enqueues `revalidate --due` (one beat per cluster)."""
+    from conformance.revalidation import queue
+
+    try:
+        load_private_key(options["key_path"])
+        home = Marketplace(ctx.obj["home"].absolute(), options["key_path"].absolute())
+        queue.start_beat(broker, home, policy_of(options), hour, minute)
+    except UsageError as exc:
+        fail_usage(str(exc))
 
 
 @marketplace.command("status")

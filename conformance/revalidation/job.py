@@ -2,12 +2,17 @@
 concluded in the register. Everything it takes and returns is plain data, so a queue's task can call it.
 
 Retried: a target that could not be reached or used at all (the errors that end `run` with exit code 2) and
-a run that lost its target part-way. Never retried: a verdict, whatever it is.
+a run that lost its target part-way. Never retried: a verdict, whatever it is. A run stopped part-way (its time
+limit on a queue, or a stop) is the harness's doing, not the supplier's: an error, no verdict.
+
+A queued job carries a job id: the register keeps one run per job, so a job delivered again after its worker
+died records nothing twice; it reports the run the first delivery recorded.
 """
 
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from conformance.catalogue import select_profiles
 from conformance.container import ContainerRequest
@@ -17,6 +22,7 @@ from conformance.marketplace.register.consequences import (
     ERROR,
     INCOMPLETE,
     NOT_CONFORMANT,
+    AlreadyConcluded,
     Decision,
     RunResult,
     conclude,
@@ -96,6 +102,8 @@ def run_with_retries(product: Product, policy: RunPolicy, out: Path) -> RunResul
             problem = str(exc)
             continue
         assert session.record is not None
+        if session.interrupted:
+            return RunResult(product.key, ERROR, attempt, None, None, "the run was stopped before it finished")
         if session.target_lost and attempt < policy.attempts:
             problem = "the target stopped answering during the run"
             continue
@@ -106,15 +114,24 @@ def run_with_retries(product: Product, policy: RunPolicy, out: Path) -> RunResul
     return RunResult(product.key, ERROR, policy.attempts, None, None, problem)
 
 
-def revalidate_product(database: str, marketplace: Marketplace, key: str, at: str, policy: RunPolicy) -> Revalidated:
+def revalidate_product(
+    database: str, marketplace: Marketplace, key: str, at: str, policy: RunPolicy, job: str | None = None
+) -> Revalidated:
     """Run one product and conclude it in the register (the unit a local worker or a queue's task runs)."""
     register = Register(database)
-    product = register.product(key)
-    moment = parse_time(at)
-    out = fresh_folder(marketplace.reports / key / moment.strftime("%Y%m%dT%H%M%SZ"))
-    result = run_with_retries(product, policy, out)
-    decision: Decision = conclude(register, marketplace, result, moment)
-    register.engine.dispose()
+    try:
+        product = register.product(key)
+        if job is not None and (earlier := register.concluded(job)) is not None:
+            return already(product, earlier)
+        moment = parse_time(at)
+        out = fresh_folder(marketplace.reports / key / moment.strftime("%Y%m%dT%H%M%SZ"))
+        result = run_with_retries(product, policy, out)
+        try:
+            decision: Decision = conclude(register, marketplace, result, moment, job)
+        except AlreadyConcluded:  # a twin delivery concluded first (its lease had lapsed): keep its run
+            return already(product, register.concluded(job or ""))
+    finally:
+        register.engine.dispose()
     return Revalidated(
         key=key,
         outcome=result.outcome,
@@ -123,6 +140,21 @@ def revalidate_product(database: str, marketplace: Marketplace, key: str, at: st
         changed=decision.changes(product),
         report=result.report,
         problem=result.problem,
+    )
+
+
+def already(product: Product, run: dict[str, Any] | None) -> Revalidated:
+    """What the delivery that concluded job's run reported (its run and the status it led to)."""
+    assert run is not None
+    moved = run["moved_to"]
+    return Revalidated(
+        key=product.key,
+        outcome=run["outcome"],
+        attempts=run["attempts"],
+        status=moved or product.status,
+        changed=moved is not None,
+        report=RunResult(product.key, run["outcome"], run["attempts"], run["report_dir"]).report,
+        problem=run["problem"],
     )
 
 

@@ -1,8 +1,8 @@
-"""Re-validation on this machine: a pool of worker processes, at most one run at a time per supplier host.
+"""Re-validation on this machine: a pool of worker processes, at most one run at a time per supplier origin.
 
 Each run is a fresh process (a conformance run is a whole pytest session, which wants a clean interpreter),
-and the pool never starts a product whose host already has a run in flight, however many workers are idle:
-the marketplace must never load a supplier's service.
+and the pool never starts a product whose origin (scheme, host and port) already has a run in flight, however
+many workers are idle: the marketplace must never load a supplier's service.
 """
 
 import multiprocessing
@@ -14,8 +14,8 @@ from conformance.marketplace.register.publishing import Marketplace
 from conformance.revalidation.job import Revalidated, RunPolicy, revalidate_product
 
 
-def one_per_host(products: list[Product], workers: int, start: Callable[[Product], Future]) -> Iterator[Future]:
-    """Start products in order, as workers and hosts free up; yield each finished future."""
+def one_per_origin(products: list[Product], workers: int, start: Callable[[Product], Future]) -> Iterator[Future]:
+    """Start products in order, as workers and origins free up; yield each finished future."""
     waiting = list(products)
     running: dict[Future, str] = {}
     while waiting or running:
@@ -23,10 +23,10 @@ def one_per_host(products: list[Product], workers: int, start: Callable[[Product
         for product in list(waiting):
             if len(running) >= workers:
                 break
-            if product.host not in busy:
+            if product.origin not in busy:
                 waiting.remove(product)
-                running[start(product)] = product.host
-                busy.add(product.host)
+                running[start(product)] = product.origin
+                busy.add(product.origin)
         done, _ = wait(list(running), return_when=FIRST_COMPLETED)
         for future in done:
             del running[future]
@@ -46,6 +46,6 @@ def revalidate_here(
             started[future] = product
             return future
 
-        for future in one_per_host(products, workers, start):
+        for future in one_per_origin(products, workers, start):
             error = future.exception()
             yield started[future], error if error is not None else future.result()

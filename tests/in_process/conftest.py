@@ -5,6 +5,7 @@ with the objects its fixtures would give it, and read its outcome the way the pl
 check's logic is noticed in well under a second.
 """
 
+import copy
 import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from conformance.checks.kit.outcomes import NOT_APPLICABLE_PREFIX, RequirementNo
 from conformance.client import ApiClient
 from conformance.demo import RunningSupplier, serve
 from conformance.spec import load_spec
-from conformance.target import build_target
+from conformance.target import Target, build_target
 
 SEED = 20261125
 
@@ -41,6 +42,13 @@ def client(supplier: RunningSupplier, document: dict[str, Any] | None = None, pe
         spec = dataclasses.replace(spec, document=document)
     peers = {"Authorization": f"Bearer {supplier.peer_token}"} if peer else None
     return ApiClient(build_target(spec, None, headers, verify, peers))
+
+
+def edited(target: Target, change: Callable[[dict[str, Any]], Any]) -> Target:
+    """`target` with a copy of its document that `change` edited in place: the document a run would have read."""
+    document = copy.deepcopy(target.spec.document)
+    change(document)
+    return dataclasses.replace(target, spec=dataclasses.replace(target.spec, document=document))
 
 
 def ended(check: Callable[..., None], **fixtures: Any) -> Ended:

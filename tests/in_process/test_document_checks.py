@@ -4,8 +4,6 @@ one at a time, fails them with its name; the document served by the conformant s
 The documents are read the way a run reads them: fetched from a loopback server and loaded by `load_spec`.
 """
 
-import copy
-import dataclasses
 import json
 from typing import Any
 
@@ -15,7 +13,7 @@ from conformance.checks import document
 from conformance.demo import RunningSupplier
 from conformance.spec import load_spec
 from conformance.target import Target
-from tests.in_process.conftest import Ended, client, ended
+from tests.in_process.conftest import Ended, client, edited, ended
 from tests.static_server import Canned, serve_static
 
 SWAGGER = {"swagger": "2.0", "info": {"title": "Cases", "version": "1.0"}, "host": "127.0.0.1", "paths": {}}
@@ -32,11 +30,8 @@ def served(openapi: dict[str, Any]) -> Target:
 
 def stated(supplier: RunningSupplier, change: Any) -> Ended:
     """EXP-02 on the supplier's own document after `change` (a function that edits it in place)."""
-    target = client(supplier).target
-    openapi = copy.deepcopy(target.spec.document)
-    change(openapi)
-    edited = dataclasses.replace(target, spec=dataclasses.replace(target.spec, document=openapi))
-    return ended(document.test_document_states_version_contact_terms_and_servers, target=edited)
+    target = edited(client(supplier).target, change)
+    return ended(document.test_document_states_version_contact_terms_and_servers, target=target)
 
 
 def test_the_conformant_document_is_openapi_3_with_no_problem(conformant: RunningSupplier) -> None:

@@ -81,25 +81,40 @@ def decide(product: Product, result: RunResult, has_live_certificate: bool, at: 
     )
 
 
-def conclude(register: Register, marketplace: Marketplace, result: RunResult, at: datetime) -> Decision:
-    """Store the run and apply what follows from it, in one transaction and under the publishing lock."""
+class AlreadyConcluded(Exception):
+    """Queued job `job` already has its run in the register (a redelivery): nothing is recorded twice."""
+
+
+def conclude(
+    register: Register, marketplace: Marketplace, result: RunResult, at: datetime, job: str | None = None
+) -> Decision:
+    """Store the run and apply what follows from it, in one transaction and under the publishing lock.
+
+    `job`: the queued job that made the run; the register keeps one run per job (AlreadyConcluded otherwise),
+    checked by the run's insert, before any file is published.
+    """
     stamp = format_time(at)
     with marketplace.locked():
         product = register.product(result.key)
         grace = register.grace()
         with database_errors(register.url), register.engine.begin() as db:
-            run_id = db.execute(
-                sa.insert(tables.runs).values(
-                    product_key=product.key,
-                    at=stamp,
-                    outcome=result.outcome,
-                    attempts=result.attempts,
-                    report_dir=result.report_dir,
-                    report_sha256=result.report_sha256,
-                    record=result.results_json,
-                    problem=result.problem,
-                )
-            ).inserted_primary_key[0]
+            run = sa.insert(tables.runs).values(
+                product_key=product.key,
+                at=stamp,
+                outcome=result.outcome,
+                attempts=result.attempts,
+                report_dir=result.report_dir,
+                report_sha256=result.report_sha256,
+                record=result.results_json,
+                problem=result.problem,
+                job_id=job,
+            )
+            try:
+                run_id = db.execute(run).inserted_primary_key[0]
+            except sa.exc.IntegrityError:
+                if job is None:
+                    raise
+                raise AlreadyConcluded(job) from None
             live = live_certificates(db, product.key, stamp)
             # Renewed a run early: a listed product's certificate must not lapse before the next run renews it.
             lasting = live_certificates(db, product.key, format_time(at + timedelta(days=product.interval_days + 1)))

@@ -17,6 +17,7 @@ from conformance.timestamps import format_time, parse_time
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
 DEFAULT_GRACE_DAYS = 14
 NEW = "new"  # added, never re-validated: not listed
+DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 class UnknownProduct(UsageError):
@@ -44,12 +45,18 @@ class Product:
     added_at: str = ""
 
     @property
-    def host(self) -> str:
-        """What one run at a time may load: the supplier's host name (a container is its own host)."""
+    def origin(self) -> str:
+        """What one run at a time may load: the supplier's origin, scheme://host:port in lower case (a container
+        is its own). The origin, not the bare host name: services on one host's other ports are other services."""
         if self.image and not self.spec:
             return f"image:{self.image}"
         url = self.base_url or self.spec or ""
-        return (urlsplit(url).hostname or url).lower()
+        parts = urlsplit(url)
+        if not parts.hostname:
+            return url.lower()
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+        return f"{parts.scheme.lower()}://{host.lower()}:{port}"
 
     def row(self) -> dict[str, Any]:
         values = {name: getattr(self, name) for name in (c.name for c in tables.products.c)}
@@ -150,6 +157,17 @@ class Register:
                 for row in rows(db, query, order):
                     found.setdefault(row["product_key"], {name: [] for name in parts})[part].append(row)
         return found
+
+    def concluded(self, job: str) -> dict[str, Any] | None:
+        """The run queued job `job` already recorded (without its record) and the transition it made, if any:
+        a redelivered job that finds one records nothing twice."""
+        columns = [c for c in tables.runs.c if c.name != "record"]
+        with database_errors(self.url), self.engine.connect() as db:
+            run = db.execute(sa.select(*columns).where(tables.runs.c.job_id == job)).first()
+            if run is None:
+                return None
+            moved = db.execute(sa.select(tables.transitions.c.to_status).where(tables.transitions.c.run_id == run.id))
+            return {**run._mapping, "moved_to": moved.scalar()}
 
     def last_runs(self) -> dict[str, dict[str, Any]]:
         """Each product's latest run (without its record)."""

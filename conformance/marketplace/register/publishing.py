@@ -29,7 +29,7 @@ LISTING = "listing"  # HOME/listing/: the published site
 class Marketplace:
     """Where a marketplace keeps its files, and the key it signs certificates, revocations and the catalogue with.
 
-    Plain paths only: a worker on another machine (a Celery task, later) is handed the same value.
+    Plain paths only: a worker on another machine (a Celery task) is handed the same value.
     """
 
     home: Path

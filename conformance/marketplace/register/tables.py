@@ -46,6 +46,7 @@ runs = sa.Table(
     sa.Column("report_sha256", sa.String(64)),
     sa.Column("record", sa.Text),
     sa.Column("problem", sa.Text, nullable=False),
+    sa.Column("job_id", sa.String(64), unique=True),  # the queued job that made it (None: a local run)
 )
 
 transitions = sa.Table(
@@ -70,4 +71,12 @@ certificates = sa.Table(
     sa.Column("expires_at", sa.String(TIME), nullable=False),
     sa.Column("revoked_at", sa.String(TIME)),
     sa.Column("revocation_reason", sa.Text),
+)
+
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("origin", sa.String(300), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("expires_at", sa.String(TIME), nullable=False),
 )
