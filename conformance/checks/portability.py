@@ -442,11 +442,12 @@ def since_problems(
             found.append(
                 f"{collection.export}?{since}={value} {verb} record {created.id}, created at {format_epoch(created.at)}"
             )
-        if expect and field:
+        elif field:  # after, as before, the record: nothing modified before the time asked for belongs
+            cutoff = epoch_seconds(value) - 1  # a second's grace: the time asked for is cut to whole seconds
             older = [
                 str(r.get(collection.id_field))
                 for r in parsed.records
-                if is_rfc3339_date_time(r.get(field)) and epoch_seconds(r[field]) < created.at - 121
+                if is_rfc3339_date_time(r.get(field)) and epoch_seconds(r[field]) < cutoff
             ]
             if older:
                 found.append(

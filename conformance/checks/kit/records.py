@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
 from conformance.checks.kit.evidence import observed
-from conformance.checks.kit.exports import decode, dump_json
+from conformance.checks.kit.exports import FormatError, decode, dump_json
 from conformance.checks.kit.outcomes import Undecided, timed_out
 from conformance.client import ApiClient
 from conformance.declaration import Collection
@@ -78,8 +78,9 @@ def sample_value(document: dict[str, Any], schema: Any, text: str, full: bool, w
         return [sample_value(document, schema.get("items") or {}, text, full, f"{where}[]") for _ in range(count)]
     if kind == "integer" or kind == "number":
         low = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-        if isinstance(schema.get("exclusiveMinimum"), (int, float)) or schema.get("exclusiveMinimum") is True:
-            low = low + 1
+        exclusive = schema.get("exclusiveMinimum")
+        if exclusive is True or (isinstance(exclusive, (int, float)) and not isinstance(exclusive, bool)):
+            low = low + 1  # OpenAPI 3.0's `exclusiveMinimum: true` or 3.1's number; `false` excludes nothing
         value = max(1, low) if isinstance(low, (int, float)) else 1
         high = schema.get("maximum")
         if isinstance(high, (int, float)) and value > high:
@@ -138,8 +139,8 @@ def _matching(pattern: str, low: int, high: int | None, where: str) -> str:
         return find(strings, lambda s: len(s) >= low and (high is None or len(s) <= high), settings=PATTERN_SEARCH)
     except NoSuchExample:
         raise SampleError(
-            f"{where} needs a string matching {pattern!r} of {low} to {high or 'any'} characters, and the harness "
-            "found none; declare an example"
+            f"{where} needs a string matching {pattern!r} of {low} to {'any' if high is None else high} characters, "
+            "and the harness found none; declare an example"
         ) from None
     except re.error as exc:
         raise SampleError(f"{where}: the pattern {pattern!r} is not one the harness can read ({exc})") from None
@@ -317,9 +318,10 @@ def _server_time(response: requests.Response) -> float:
 
 
 def json_body(response: requests.Response) -> Any:
+    """The body as JSON; {} when it is not JSON, or not text in the charset it declares."""
     try:
         return json.loads(decode(response.content, response.headers.get("Content-Type")))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, FormatError):
         return {}
 
 
