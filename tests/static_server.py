@@ -15,6 +15,18 @@ class Canned:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def send_canned(handler: BaseHTTPRequestHandler, canned: Canned, dated: bool = True) -> None:
+    """Write `canned` as the response; `dated=False` sends no Date or Server header (only what it holds)."""
+    (handler.send_response if dated else handler.send_response_only)(canned.status)
+    if canned.content_type:  # an empty one sends no Content-Type header at all
+        handler.send_header("Content-Type", canned.content_type)
+    for name, value in canned.headers.items():
+        handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(canned.body)))
+    handler.end_headers()
+    handler.wfile.write(canned.body)
+
+
 @contextmanager
 def serve_static(routes: dict[str, Canned], host: str = "127.0.0.1") -> Iterator[str]:
     """Yield the server's base URL; unknown paths answer 404."""
@@ -24,15 +36,7 @@ def serve_static(routes: dict[str, Canned], host: str = "127.0.0.1") -> Iterator
             """Silent."""
 
         def do_GET(self) -> None:
-            canned = routes.get(self.path, Canned(404, "text/plain", b"not found"))
-            self.send_response(canned.status)
-            if canned.content_type:  # an empty one sends no Content-Type header at all
-                self.send_header("Content-Type", canned.content_type)
-            for name, value in canned.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(canned.body)))
-            self.end_headers()
-            self.wfile.write(canned.body)
+            send_canned(self, routes.get(self.path, Canned(404, "text/plain", b"not found")))
 
     with running(ThreadingHTTPServer((host, 0), Handler)) as base:
         yield base

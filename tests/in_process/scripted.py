@@ -18,7 +18,7 @@ from conformance.declaration import Collection
 from conformance.safety import Safety
 from conformance.spec import LoadedSpec
 from conformance.target import Target
-from tests.static_server import Canned, running
+from tests.static_server import Canned, running, send_canned
 
 FIRST = {"Authorization": "Bearer first-client"}
 SECOND = {"Authorization": "Bearer second-client"}
@@ -71,14 +71,7 @@ def handler_for(script: Script) -> type[BaseHTTPRequestHandler]:
             if canned is None:
                 self.close_connection = True
                 return
-            self.send_response_only(canned.status)  # no Date header unless the script gives one
-            if canned.content_type:
-                self.send_header("Content-Type", canned.content_type)
-            for name, value in canned.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(canned.body)))
-            self.end_headers()
-            self.wfile.write(canned.body)
+            send_canned(self, canned, dated=False)  # no Date header unless the script gives one
 
         do_GET = do_POST = do_PUT = do_DELETE = _dispatch
 
