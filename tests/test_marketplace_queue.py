@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from alembic import command as alembic
 from click.testing import CliRunner
 
+from conformance import revalidation
 from conformance.cli.main import main
 from conformance.demo.server import RunningSupplier, start
 from conformance.marketplace.register import leases, tables
@@ -356,3 +357,23 @@ def test_a_register_of_the_first_schema_is_upgraded_keeping_its_runs(database: s
     assert run["id"] == 1 and run["job_id"] is None and register.concluded("any") is None
     assert leases.take(register, "https://127.0.0.1:9", "worker", 60)
     register.engine.dispose()
+
+
+def test_without_the_cluster_extra_the_celery_commands_name_it(
+    signing_key: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Celery is an extra: where it is not installed, the queue's commands say how to get it (exit 2)."""
+    monkeypatch.setitem(sys.modules, "celery", None)  # `import celery` raises ImportError, as when absent
+    monkeypatch.delitem(sys.modules, "conformance.revalidation.queue", raising=False)
+    monkeypatch.delattr(revalidation, "queue", raising=False)  # an earlier test's import, kept on the package
+    database = f"sqlite:///{tmp_path / 'register.db'}"
+    broker = f"redis://127.0.0.1:{free_port()}/0"
+    for command in (
+        ["revalidate", "--all", "--broker", broker, "--key", str(signing_key)],
+        ["worker", "--broker", broker],
+        ["beat", "--broker", broker, "--key", str(signing_key)],
+    ):
+        refused = CliRunner().invoke(main, ["marketplace", "--home", str(tmp_path), "--database", database, *command])
+        assert refused.exit_code == 2, refused.output
+        assert "pip install 'procurement-conformance[cluster]'" in refused.stderr, refused.output
+        assert "Traceback" not in refused.output

@@ -4,6 +4,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import click
@@ -366,11 +367,26 @@ def publish_command(ctx: click.Context, key_path: Path, at: str | None) -> None:
         sys.exit(ExitCode.UNUSABLE)
 
 
+def celery_queue() -> ModuleType:
+    """The Celery app's module, loaded only when a broker is named; exit 2 naming the extra when Celery is absent.
+
+    Celery is an extra (`cluster`): the harness image and a supplier's CI never need it.
+    """
+    try:
+        from conformance.revalidation import queue
+    except ImportError as exc:
+        fail_usage(
+            f"the Celery mode needs the cluster extra ({exc.name or exc} is not installed): "
+            "pip install 'procurement-conformance[cluster]'"
+        )
+    return queue
+
+
 def on_the_queue(
     broker: str, database: str, home: Marketplace, products: list[Product], at: str, policy: RunPolicy
 ) -> Iterator[tuple[str, Revalidated | BaseException]]:
     """Enqueue one task per product (exit 2 when the broker is unusable, before any is sent); their arrivals."""
-    from conformance.revalidation import queue  # Celery loads only when a broker is named
+    queue = celery_queue()
 
     try:
         queue.connect(broker)
@@ -420,8 +436,7 @@ def worker(ctx: click.Context, broker: str, concurrency: int, lease_seconds: flo
     The register database and the marketplace folder must be the ones `revalidate --broker` uses (shared by
     every machine, at the same paths), and the products' credential references must resolve here.
     """
-    from conformance.revalidation import queue  # Celery loads only for the queue's commands
-
+    queue = celery_queue()
     register_of(ctx).engine.dispose()  # migrated, or refused with exit code 2, before Celery starts
     try:
         queue.start_worker(broker, queue.Serving(ctx.obj["database"], lease_seconds), concurrency, redelivery_after)
@@ -437,7 +452,7 @@ def worker(ctx: click.Context, broker: str, concurrency: int, lease_seconds: flo
 @click.pass_context
 def beat(ctx: click.Context, broker: str, hour: int, minute: int, **options: Any) -> None:
     """Celery beat: every day at hour:minute (UTC) a worker enqueues `revalidate --due` (one beat per cluster)."""
-    from conformance.revalidation import queue
+    queue = celery_queue()
 
     try:
         load_private_key(options["key_path"])
