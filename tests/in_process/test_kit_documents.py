@@ -8,6 +8,7 @@ import requests
 from conformance.causes import declaration_malformed, declaration_missing
 from conformance.checks.kit.declared import open_declared
 from conformance.checks.kit.document import (
+    date_format,
     date_properties,
     declared_media_types,
     open_media_types,
@@ -83,6 +84,36 @@ def test_record_schema_is_the_reads_json_success_schema() -> None:
 def test_date_properties_through_refs_and_all_of() -> None:
     doc = document_with({}, schemas={"Item": ITEM, "When": WHEN})
     assert date_properties(doc, REF) == {"at": "date-time", "born": "date"}
+
+
+NULLABLE_WHEN = {"anyOf": [{"$ref": "#/components/schemas/When"}, {"type": "null"}]}
+
+
+@pytest.mark.parametrize(
+    ("prop", "found"),
+    [
+        ({"type": "string", "format": "date"}, "date"),
+        ({"format": "time"}, None),
+        ("not a schema", None),
+        # OpenAPI 3.1's nullable dates (FastAPI, Pydantic): every member but the null type names one format
+        ({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]}, "date-time"),
+        ({"oneOf": [{"type": "null"}, {"type": "string", "format": "date"}]}, "date"),
+        (NULLABLE_WHEN, "date-time"),
+        ({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]}, None),
+        ({"anyOf": [{"type": "string", "format": "date"}, "not a schema"]}, None),
+        ({"anyOf": [{"type": "string"}, {"type": "null"}]}, None),
+        ({"anyOf": [{"type": "string", "format": "email"}, {"type": "null"}]}, None),
+        ({"anyOf": [{"type": "null"}]}, None),
+    ],
+)
+def test_a_date_format_directly_or_in_every_member_of_a_nullable_union(prop: Any, found: str | None) -> None:
+    doc = document_with({}, schemas={"When": WHEN})
+    assert date_format(doc, prop) == found
+
+
+def test_date_properties_read_nullable_unions_through_refs() -> None:
+    schema = {"type": "object", "properties": {"at": NULLABLE_WHEN, "n": {"anyOf": [{"type": "integer"}]}}}
+    assert date_properties(document_with({}, schemas={"When": WHEN}), schema) == {"at": "date-time"}
 
 
 def test_parameters_merge_path_level_ones_and_the_operation_wins() -> None:

@@ -74,6 +74,29 @@ def feature(fid: object, **props: object) -> dict:
     return {"type": "Feature", "id": fid, "geometry": None, "properties": props}
 
 
+@pytest.mark.parametrize(
+    ("page", "records"),
+    [
+        ({"cases": [], "pagination": {"page": 1}}, []),  # an empty page under the API's own name (APIFlask)
+        ({"cases": [{"id": 1}], "tags": []}, [{"id": 1}]),  # the array of objects, not the empty one
+    ],
+)
+def test_a_json_page_under_the_apis_own_name_holds_its_records(page: dict, records: list) -> None:
+    parsed = parse("json", json.dumps(page).encode(), "application/json")
+    assert parsed.records == records
+    assert json.loads(parsed.rebuild([{"id": 9}])) == {**page, next(iter(page)): [{"id": 9}]}
+
+
+@pytest.mark.parametrize(
+    "page",
+    [{"cases": [], "tags": []}, {"cases": ["a"], "meta": {}}, {"total": 0}],
+    ids=["two-empty-arrays", "an-array-of-text", "no-array"],
+)
+def test_a_json_object_without_one_place_for_records_is_refused(page: dict) -> None:
+    with pytest.raises(FormatError, match="holds no array of records"):
+        parse("json", json.dumps(page).encode(), "application/json")
+
+
 def test_geojson_features_ids_and_rebuilding_a_subset() -> None:
     geo = {"type": "FeatureCollection", "bbox": [0, 0, 1, 1], "features": [feature(1, ward="A"), feature(2, key=9)]}
     parsed = parse("json", json.dumps(geo).encode(), "application/geo+json", id_field="key")
