@@ -52,6 +52,10 @@ class Marketplace:
     def listing(self) -> Path:
         return self.home / LISTING
 
+    @property
+    def stale_marker(self) -> Path:
+        return self.home / STALE_MARKER
+
     def key(self) -> Ed25519PrivateKey:
         return load_private_key(self.key_path)
 
@@ -102,10 +106,6 @@ def revoke(marketplace: Marketplace, certificate_id: str, reason: str, at: datet
     revocation.append(marketplace.revocations, certificate_id, reason, marketplace.key(), at)
 
 
-def listing_is_stale(marketplace: Marketplace) -> bool:
-    return (marketplace.home / STALE_MARKER).exists()
-
-
 def mark_listing_stale(marketplace: Marketplace) -> None:
     """A certificate was issued since the last build: the next `publish_listing` writes it in.
 
@@ -113,13 +113,13 @@ def mark_listing_stale(marketplace: Marketplace) -> None:
     products cost n full rebuilds (bench.revalidation measured 2.2 s each at 200 products, 20% of a run);
     new certificates wait for the batch's end instead. A revocation is never deferred (conclude rebuilds then).
     """
-    (marketplace.home / STALE_MARKER).touch()
+    marketplace.stale_marker.touch()
 
 
 def publish_listing(marketplace: Marketplace, at: datetime, only_if_stale: bool = False) -> bool:
     """Rebuild the listing under the publishing lock (always, or only when a certificate awaits it); whether it did."""
     with marketplace.locked():
-        if only_if_stale and not listing_is_stale(marketplace):
+        if only_if_stale and not marketplace.stale_marker.exists():
             return False
         rebuild_listing(marketplace, at)
     return True
@@ -138,5 +138,5 @@ def rebuild_listing(marketplace: Marketplace, at: datetime) -> list[str]:
     collected = collect(marketplace.certificates, trusted, lists, at)
     document = catalogue(collected.listed, list(trusted), raw, sum(len(x.revocations) for x in lists))
     write_site(marketplace.listing, render_site(document, collected.listed, raw, private))
-    (marketplace.home / STALE_MARKER).unlink(missing_ok=True)
+    marketplace.stale_marker.unlink(missing_ok=True)
     return collected.log
