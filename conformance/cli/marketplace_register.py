@@ -221,16 +221,19 @@ def echo_table(table: list[tuple[str, ...]]) -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
+MARKETPLACE_KEY = click.option(
+    "--key",
+    "key_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The marketplace's Ed25519 private key: signs certificates, the revocation list and the catalogue.",
+)
+
+
 def run_policy_options(command: Any) -> Any:
     """The options of each product's run, shared by `revalidate` and `beat`."""
     options = [
-        click.option(
-            "--key",
-            "key_path",
-            required=True,
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="The marketplace's Ed25519 private key: signs certificates and the revocation list.",
-        ),
+        MARKETPLACE_KEY,
         click.option(
             "--max-examples",
             type=click.IntRange(min=1),
@@ -343,13 +346,7 @@ def publish(register: Register, home: Marketplace, at: datetime) -> bool:
 
 
 @marketplace.command("publish")
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The marketplace's Ed25519 private key: signs the catalogue.",
-)
+@MARKETPLACE_KEY
 @click.option("--at", "at", help="Now, for which certificates have expired (ISO 8601; default now).")
 @click.pass_context
 def publish_command(ctx: click.Context, key_path: Path, at: str | None) -> None:
