@@ -4,6 +4,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +36,7 @@ class CliRun:
     stdout: str
     stderr: str
     out: Path
+    peak_mb: float
 
     @property
     def results(self) -> dict[str, Any]:
@@ -50,14 +53,30 @@ class CliRun:
 
 
 def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
-    """Run the real command line in a child process, as a user would."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "conformance", *args, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    return CliRun(proc.returncode, proc.stdout, proc.stderr, out)
+    """Run the real command line in a child process, as a user would, and read that child's own peak memory.
+
+    `os.wait4` gives the rusage of this child alone; RUSAGE_CHILDREN would be the largest of every child the
+    test session ever waited for (a browser, a worker), which says nothing about this run.
+    """
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "conformance", *args, "--out", str(out)], stdout=stdout, stderr=stderr
+        )
+        timer = threading.Timer(timeout, proc.kill)
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if not timer.is_alive():
+            raise subprocess.TimeoutExpired(proc.args, timeout)
+        timer.cancel()
+        stdout.seek(0)
+        stderr.seek(0)
+        return CliRun(proc.returncode, _text(stdout.read()), _text(stderr.read()), out, usage.ru_maxrss / 1024)
+
+
+def _text(output: bytes) -> str:
+    """A child's output as `subprocess.run(text=True)` would give it."""
+    return output.decode(errors="replace").replace("\r\n", "\n")
 
 
 def as_pytest_options(run_args: list[str]) -> list[str]:
