@@ -5,7 +5,7 @@ product records where its time goes: process start, the task (`revalidate_produc
 the engine (`pytest.main`) inside that, report writing, the conclusion (waiting for the publishing lock,
 the listing's rebuild) and the SQL statements sent. One JSON line per product goes to $BENCH_PROBE_FILE.
 
-A pool started with the "spawn" method imports this module again in each child (as `__mp_main__`), so the
+The local pool's children (forked from its forkserver) import this module again (as `__mp_main__`), so the
 timers are in place there too; Celery's prefork children inherit them from the worker's main process.
 """
 
@@ -140,7 +140,7 @@ def wrap_task() -> None:
 
 
 install()
-if __name__ == "__mp_main__":  # a spawned pool worker
+if __name__ == "__mp_main__":  # a local pool worker
     wrap_task()
 if __name__ == "__main__" and "worker" in sys.argv[1:]:
     on_celery()

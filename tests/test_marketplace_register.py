@@ -90,7 +90,7 @@ def marketplace(home: Path, database: str, *args: str) -> Result:
 
 
 def revalidating(home: Path, database: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """`marketplace revalidate` in a child process, as the daily job runs it (its pool spawns workers)."""
+    """`marketplace revalidate` in a child process, as the daily job runs it (a pool of forked workers)."""
     command = [sys.executable, "-m", "conformance", "marketplace", "--home", str(home), "--database", database, *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, **env})
 
