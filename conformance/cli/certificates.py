@@ -19,6 +19,7 @@ from conformance.cli.shared import (
     run_options,
     run_or_exit,
     run_settings,
+    signing_key_option,
     target_options,
 )
 from conformance.errors import UsageError
@@ -80,13 +81,7 @@ def _label(value: str, option: str) -> str:
 @click.command()
 @target_options
 @run_options
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Ed25519 private key (PEM, mode 0600) that signs the certificate.",
-)
+@signing_key_option("the certificate")
 @click.option("--supplier", required=True, help="Supplier name printed on the certificate.")
 @click.option("--product", required=True, help="Product name printed on the certificate.")
 @click.option("--product-version", required=True, help="Product version printed on the certificate.")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from conformance.cli.shared import fail_usage, parse_at, printable
+from conformance.cli.shared import fail_usage, parse_at, printable, signing_key_option
 from conformance.errors import UsageError
 from conformance.marketplace.listing import Collected, catalogue, collect
 from conformance.marketplace.site import check_replaceable, render_site, write_site
@@ -28,14 +28,7 @@ def listing() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder of trusted Ed25519 public keys (*.pem).",
 )
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The marketplace's Ed25519 private key (PEM, mode 0600) that signs catalogue.json; its public key "
-    "must be in --trust.",
-)
+@signing_key_option("catalogue.json (its public key must be in --trust)")
 @click.option(
     "--revocations",
     "revocations_path",
@@ -110,13 +103,7 @@ def build(
 @click.command()
 @click.argument("certificate_id")
 @click.option("--reason", required=True, help="Why the certificate is withdrawn; shown to buyers.")
-@click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Ed25519 private key (PEM, mode 0600) that signs the revocation list.",
-)
+@signing_key_option("the revocation list")
 @click.option(
     "--revocations",
     "revocations_path",

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from conformance.catalogue import select_profiles
-from conformance.cli.shared import fail_usage, parse_at, printable
+from conformance.cli.shared import fail_usage, parse_at, printable, signing_key_option
 from conformance.errors import UsageError
 from conformance.marketplace.register.consequences import CONFORMANT, FAILING, SUSPENDED
 from conformance.marketplace.register.credentials import parse_reference
@@ -221,13 +221,7 @@ def echo_table(table: list[tuple[str, ...]]) -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-MARKETPLACE_KEY = click.option(
-    "--key",
-    "key_path",
-    required=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The marketplace's Ed25519 private key: signs certificates, the revocation list and the catalogue.",
-)
+MARKETPLACE_KEY = signing_key_option("certificates, the revocation list and the catalogue")
 
 
 def run_policy_options(command: Any) -> Any:

@@ -5,6 +5,7 @@ and how a command says it cannot go on. Commands import this module, never each 
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -45,6 +46,17 @@ def click_option(option: Option) -> Decorator:
         default=option.default,
         show_default=option.default is not None,
         help=option.help,
+    )
+
+
+def signing_key_option(signs: str) -> Decorator:
+    """`--KEY`: the marketplace's private key, the same option on every command that signs (`signs`: what)."""
+    return click.option(
+        "--key",
+        "key_path",
+        required=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"The marketplace's Ed25519 private key (PEM, mode 0600) that signs {signs}.",
     )
 
 
