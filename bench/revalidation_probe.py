@@ -36,11 +36,14 @@ task: dict[str, Any] = {}  # the product this process is running now: its spans 
 
 
 def process_started() -> float:
-    """This process's start (epoch seconds), from /proc: the interpreter's own start-up counts too."""
+    """This process's start (epoch seconds), from /proc: the interpreter's own start-up counts too.
+
+    /proc gives the start in clock ticks since boot; the boot's own time comes from CLOCK_BOOTTIME, not from
+    /proc/stat's `btime`, which is whole seconds (its truncation moved every start up to a second earlier).
+    """
     ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
-    lines = Path("/proc/stat").read_text().splitlines()
-    boot = next(int(line.split()[1]) for line in lines if line.startswith("btime"))
-    return boot + ticks / os.sysconf("SC_CLK_TCK")
+    since_start = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    return time.time() - since_start
 
 
 def spanned(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
