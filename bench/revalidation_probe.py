@@ -11,6 +11,7 @@ timers are in place there too; Celery's prefork children inherit them from the w
 
 import json
 import os
+import resource
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -68,6 +69,8 @@ def begin() -> None:
 def finish(key: str, **extra: Any) -> None:
     """Write the product's line: everything recorded since `begin`."""
     line = {"key": key, "pid": os.getpid(), "process_started": process_started(), "imported": IMPORTED, "ready": READY}
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # this process's own CPU: a forked child starts at zero
+    line["process_cpu"] = usage.ru_utime + usage.ru_stime
     line |= {**task, "task_end": time.time(), **extra}
     task.clear()
     with open(os.environ[PROBE_FILE], "a", encoding="utf-8") as out:

@@ -43,11 +43,6 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {row['runs_recorded']} ({row['products_not_run_once']} not exactly once) |"
         )
     lines += ["", "Efficiency: products/min with N workers / (N x products/min with 1)."]
-    if any(row["mode"] == "local" for row in rows):
-        lines += [
-            "Harness CPU of a local row is the command's own: its runs fork from a forkserver that the command "
-            "does not wait for, so their CPU is not counted (the time they take is, below)."
-        ]
     lines += problems(rows)
     lines += overhead(rows)
     lines += traffic(rows)

@@ -45,5 +45,8 @@ def test_revalidation_benchmark_runs_end_to_end_on_one_product(tmp_path: Path) -
         assert row["runs_recorded"] == 1 and row["probe"]["runs"] == 1
         assert 0 < row["probe"]["spans"]["engine"]["median"] < row["probe"]["spans"]["task"]["median"]
     assert [row["mode"] for row in results["configurations"]] == ["celery", "local"]
+    local_run_cpu = results["configurations"][1]["probe_lines"][0]["process_cpu"]
+    # the run's CPU (in a forkserver's child, which the command never waits for) plus the command's own start-up
+    assert local_run_cpu > 0 and results["configurations"][1]["harness_cpu_s"] > local_run_cpu + 0.3
     assert results["configurations"][0]["broker"]["commands_per_product"] > 0
     assert "Sizing: 10,000 products" in (tmp_path / "revalidation.md").read_text()
