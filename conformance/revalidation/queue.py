@@ -88,7 +88,10 @@ SERVING: list[Serving] = []  # set once in the worker's main process; its forked
 
 
 def connect(broker: str, redelivery_after: float = 6 * 3600) -> Celery:
-    """The app on this broker (and result store), checked reachable; BrokerError when it is not."""
+    """The app on this broker (and result store), checked reachable; BrokerError when it is not.
+
+    Once per process: Celery keeps the result store of the first broker the app was used with.
+    """
     if not broker.startswith(("redis://", "rediss://")):
         raise BrokerError(f"the broker must be a Redis URL (redis://host:port/db), not {maybe_sanitize_url(broker)}")
     app.conf.update(
