@@ -85,7 +85,7 @@ def configuration(mode: str, database_kind: str, workers: int, args: argparse.Na
             register = (home, database)
             run, began = on_celery(row, command, workers, register, environment, Path(scratch), args.idle_seconds)
         row["load_after"] = [round(x, 2) for x in os.getloadavg()]
-        row["harness_cpu_s"] = round(children_cpu() - cpu_before, 1)
+        harness_cpu = children_cpu() - cpu_before
         row["suppliers_cpu_s"] = round(own_cpu() - suppliers_before, 1)
         row["wall_s"] = round(run.seconds, 1)
         row["exit_code"] = run.returncode
@@ -94,9 +94,8 @@ def configuration(mode: str, database_kind: str, workers: int, args: argparse.Na
         row |= figures.verdicts(run.stdout, expected)
         row |= {"began": began, "expected": expected, "probe_lines": figures.probe_lines(probe)}
         if mode == "local":  # its runs fork from a forkserver the command never waits for: count them from inside
-            row["harness_cpu_s"] = round(
-                row["harness_cpu_s"] + sum(line["process_cpu"] for line in row["probe_lines"]), 1
-            )
+            harness_cpu += sum(line["process_cpu"] for line in row["probe_lines"])
+        row["harness_cpu_s"] = round(harness_cpu, 1)
         measured(row)
         row |= stored(database, args.products)
         row["reports_kb_per_product"] = round(folder_bytes(home / "reports") / args.products / 1024, 1)
