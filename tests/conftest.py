@@ -2,10 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from conformance.demo import RunningSupplier, serve
 
 SEED = 20261125
 EXAMPLES = "10"
+_OWN_PEAK = Path(__file__).with_name("own_peak.py")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -53,25 +54,28 @@ class CliRun:
 
 
 def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
-    """Run the real command line in a child process, as a user would, and read that child's own peak memory.
+    """Run the real command line in a child process, as a user would, and read that command's own peak memory.
 
-    `os.wait4` gives the rusage of this child alone; RUSAGE_CHILDREN would be the largest of every child the
-    test session ever waited for (a browser, a worker), which says nothing about this run.
+    The command runs under `own_peak.py`: started straight from pytest, its peak would include pytest's own size.
     """
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "conformance", *args, "--out", str(out)], stdout=stdout, stderr=stderr
-        )
-        timer = threading.Timer(timeout, proc.kill)
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if not timer.is_alive():
-            raise subprocess.TimeoutExpired(proc.args, timeout)
-        timer.cancel()
-        stdout.seek(0)
-        stderr.seek(0)
-        return CliRun(proc.returncode, _text(stdout.read()), _text(stderr.read()), out, usage.ru_maxrss / 1024)
+    with tempfile.TemporaryDirectory() as scratch:
+        peak_file, stdout, stderr = (Path(scratch) / name for name in ("peak_mb", "stdout", "stderr"))
+        command = [sys.executable, "-m", "conformance", *args, "--out", str(out)]
+        with stdout.open("wb") as stdout_file, stderr.open("wb") as stderr_file:
+            proc = subprocess.Popen(
+                [sys.executable, str(_OWN_PEAK), str(peak_file), *command],
+                stdout=stdout_file,
+                stderr=stderr_file,
+                start_new_session=True,
+            )
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                raise
+        peak_mb = float(peak_file.read_text("utf-8"))
+        return CliRun(proc.returncode, _text(stdout.read_bytes()), _text(stderr.read_bytes()), out, peak_mb)
 
 
 def _text(output: bytes) -> str:
