@@ -29,6 +29,16 @@ def unavailable(reason: str, how: str) -> NoReturn:
     pytest.skip(f"{reason}; {how}")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Let Ctrl-C reach the commands the tests interrupt, however the test session was started.
+
+    A session started in the background by a script (`pytest &`) inherits SIGINT ignored, and so would every
+    child it starts: the interrupt tests' SIGINT would never arrive. A handled signal is reset for a child.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 @dataclass
 class CliRun:
     """A finished `conformance` process and the outputs it wrote."""
