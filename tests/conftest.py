@@ -1,5 +1,7 @@
 """Shared fixtures: reference suppliers on loopback and a way to run the real CLI."""
 
+import dataclasses
+import functools
 import json
 import os
 import signal
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
+from filelock import FileLock
 
 from conformance.catalogue import all_requirements
 from conformance.demo import RunningSupplier, serve
@@ -150,22 +153,35 @@ def file_spec_args(supplier: RunningSupplier, path: Path, *extra: str) -> list[s
     return ["run", "--spec", str(path), "--base-url", supplier.base + "/v1", *reach, *extra]
 
 
+def run_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], CliRun]) -> CliRun:
+    """The run `make` writes into a folder, made once for the whole test session and read by every worker.
+
+    pytest-xdist gives each worker its own session fixtures; a run that costs many seconds and is read by several
+    test files is made by whichever worker asks first, under a file lock, and the others read its record.
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, record = shared / f"once-{name}", shared / f"once-{name}.json"
+    with FileLock(shared / f"once-{name}.lock"):
+        if not record.is_file():
+            folder.mkdir()
+            made = make(folder)
+            record.write_text(json.dumps({**dataclasses.asdict(made), "out": str(made.out)}), "utf-8")
+    fields = json.loads(record.read_text("utf-8"))
+    return CliRun(**{**fields, "out": Path(fields["out"])})
+
+
 @pytest.fixture(scope="session")
 def planning_run(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], CliRun]:
     """A full run (every profile) of a variant of the second supplier, made once per test session and shared
     by every module that reads it: each run costs seconds, and many tests ask about the same runs."""
     from planning_supplier import serve as serve_planning
 
-    done: dict[str, CliRun] = {}
+    def make(variant: str, folder: Path) -> CliRun:
+        with serve_planning(variant) as supplier:
+            return run_cli(supplier_args(supplier), folder)
 
-    def run(variant: str) -> CliRun:
-        if variant not in done:
-            with serve_planning(variant) as supplier:
-                args = supplier_args(supplier)
-                done[variant] = run_cli(args, tmp_path_factory.mktemp(f"planning-{variant}"))
-        return done[variant]
-
-    return run
+    return lambda variant: run_once(tmp_path_factory, f"planning-{variant}", functools.partial(make, variant))
 
 
 @pytest.fixture
@@ -181,10 +197,13 @@ DEFECT_PROFILE = "open-standard-export"
 @pytest.fixture(scope="session")
 def defect_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun:
     """The reference supplier's server-error variant, once per session (the report tests and the browser read it)."""
-    with serve(DEFECT_VARIANT) as supplier:
-        args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", "5"]
-        args += ["--profile", DEFECT_PROFILE]
-        return run_cli(args, tmp_path_factory.mktemp("defect-run"))
+
+    def make(folder: Path) -> CliRun:
+        with serve(DEFECT_VARIANT) as supplier:
+            args = ["run", *supplier.harness_args(), "--seed", str(SEED), "--max-examples", "5"]
+            return run_cli([*args, "--profile", DEFECT_PROFILE], folder)
+
+    return run_once(tmp_path_factory, "defect-run", make)
 
 
 @pytest.fixture(scope="session")
@@ -193,11 +212,13 @@ def undeclared_read_only_run(tmp_path_factory: pytest.TempPathFactory) -> CliRun
     declaration: two shared causes (no declaration, read-only), each deciding many requirements."""
     import requests
 
-    folder = tmp_path_factory.mktemp("undeclared-run")
-    with serve("conformant") as supplier:
-        document = requests.get(supplier.spec_url, verify=supplier.ca_bundle or True, timeout=10).json()
-        del document["x-conformance"]
-        path = folder / "openapi.json"
-        path.write_text(json.dumps(document), encoding="utf-8")
-        args = file_spec_args(supplier, path, "--read-only", "--seed", str(SEED), "--max-examples", "5")
-        return run_cli(args, folder / "out")
+    def make(folder: Path) -> CliRun:
+        with serve("conformant") as supplier:
+            document = requests.get(supplier.spec_url, verify=supplier.ca_bundle or True, timeout=10).json()
+            del document["x-conformance"]
+            path = folder / "openapi.json"
+            path.write_text(json.dumps(document), encoding="utf-8")
+            args = file_spec_args(supplier, path, "--read-only", "--seed", str(SEED), "--max-examples", "5")
+            return run_cli(args, folder / "out")
+
+    return run_once(tmp_path_factory, "undeclared-run", make)

@@ -5,13 +5,14 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from planning_supplier import serve as serve_planning
 from planning_supplier import start as start_planning
 from schemathesis.core.failures import ServerError
 from schemathesis.engine import Status
@@ -19,7 +20,7 @@ from schemathesis.engine.recorder import CheckFailureInfo, CheckNode, ScenarioRe
 
 from conformance.demo import serve
 from conformance.fuzzing.reproduction import Replay, header_variable, reproduction
-from tests.conftest import CliRun, run_cli, supplier_args
+from tests.conftest import run_cli, supplier_args
 from tests.static_server import running
 
 API_KEY = "k3y-of-the-council-7f41"
@@ -157,12 +158,14 @@ def test_a_cursor_named_like_a_token_is_replayed_as_sent_and_only_the_key_is_a_v
     assert cursors == sent["page_token"], (cursors, curl)
 
 
-def test_a_location_that_serves_nothing_replays_as_the_create_and_a_get_of_its_location(
-    planning_run: Callable[[str], CliRun], tmp_path: Path
-) -> None:
+def test_a_location_that_serves_nothing_replays_as_the_create_and_a_get_of_its_location(tmp_path: Path) -> None:
     """stale-location names /api/v1/... in a 201's Location under /api/v2: the lines create, then GET the
-    Location the fresh API's own answer names, and get 404 there; a conformant API's Location answers 200."""
-    findings = planning_run("stale-location").results["fuzzing"]["findings"]
+    Location the fresh API's own answer names, and get 404 there; a conformant API's Location answers 200.
+
+    The run is this test's own, not the session's shared one: the fresh suppliers the lines replay against carry
+    certificates from this process's throwaway CA, which another test worker's run does not trust."""
+    with serve_planning("stale-location") as supplier:
+        findings = run_cli(supplier_args(supplier), tmp_path / "run").results["fuzzing"]["findings"]
     assert_labels_name_the_method_sent(findings)
     (finding,) = [f for f in findings if f["check"] == "created_resource_is_at_its_location"]
     curl = finding["curl"]
