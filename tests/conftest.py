@@ -83,7 +83,7 @@ def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
             )
             try:
                 proc.wait(timeout)
-            except subprocess.TimeoutExpired:
+            except BaseException:  # timed out, or Ctrl-C: the command is in a session of its own, so stop it too
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 raise
