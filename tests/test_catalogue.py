@@ -70,7 +70,7 @@ def test_the_plugin_marks_each_collected_check_as_its_table_says() -> None:
     collected = CollectedMarks()
     # Without --conformance-spec the plugin refuses the run once it sees the marks: after they were read here.
     code = pytest.main(
-        ["--collect-only", "-q", "-p", "no:cacheprovider", "--pyargs", "conformance.checks"], [collected]
+        ["--collect-only", "-q", "-n", "0", "-p", "no:cacheprovider", "--pyargs", "conformance.checks"], [collected]
     )
     assert code == pytest.ExitCode.USAGE_ERROR
     expected = {
