@@ -5,6 +5,7 @@ requirement speaks for (conformance.fuzzing.scope).
 """
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +25,22 @@ class StatefulProgress:
     max_steps: int = 0
     scenarios: int = 0
     steps: int = 0  # generated calls sent and answered within the scenarios
-    stopped: bool = False  # the engine was stopped at the bound
+    stopped: bool = False  # the engine was stopped at the bound, or where the phase had run its course
+    usual: int = 0  # scenarios enough when they find nothing and every linked operation took part
+    findings_before: int = 0  # findings when the phase started
 
     @property
     def bound_reached(self) -> bool:
         return self.max_scenarios > 0 and self.scenarios >= self.max_scenarios
+
+    def may_end(self, findings: int, unvisited: Callable[[], list[str]]) -> bool:
+        """Whether the phase has run its course: the bound, or the usual number of scenarios once they found
+        nothing and every linked operation took part. Scenarios are random, so a short phase can miss an
+        operation EXP-09 must see; more are run, up to the bound, until none is missed. A phase that found
+        something goes on to the bound, as Schemathesis goes on with a phase that finds new failures."""
+        if self.bound_reached:
+            return True
+        return self.scenarios >= self.usual and findings == self.findings_before and not unvisited()
 
     def summary(self) -> StatefulSummary:
         return StatefulSummary(self.scenarios, self.steps, self.max_scenarios, self.max_steps, self.bound_reached)

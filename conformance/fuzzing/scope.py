@@ -262,6 +262,13 @@ def coverage_of(requirement: str, report: "FuzzReport") -> Coverage:
     return coverage
 
 
+def missed_by_chance(requirement: str, report: "FuzzReport") -> list[str]:
+    """The operations in `requirement`'s scope not exercised yet though nothing went wrong with them: more of
+    the same random cases may still reach them (the stateful phase goes on for them)."""
+    not_exercised = coverage_of(requirement, report).not_exercised
+    return [label for label in not_exercised if not report.operations.get(label, OperationCoverage()).problems]
+
+
 def _problems(sent: OperationCoverage) -> str:
     return "; ".join(f"{reason} (x{n})" if n > 1 else reason for reason, n in sent.problems.items())
 
