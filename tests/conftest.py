@@ -164,7 +164,7 @@ def run_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable
     folder, record = shared / f"once-{name}", shared / f"once-{name}.json"
     with FileLock(shared / f"once-{name}.lock"):
         if not record.is_file():
-            folder.mkdir()
+            folder.mkdir(exist_ok=True)  # a worker whose run broke off left it behind
             made = make(folder)
             record.write_text(json.dumps({**dataclasses.asdict(made), "out": str(made.out)}), "utf-8")
     fields = json.loads(record.read_text("utf-8"))
