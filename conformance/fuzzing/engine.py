@@ -250,11 +250,11 @@ def _consume(
         elif isinstance(event, events.ScenarioFinished):
             _record_scenario(event, report, progress, replay)
             stateful = report.stateful
-            unvisited = functools.partial(missed_by_chance, STATEFUL_REQUIREMENT, report)
-            in_stateful = event.phase.value == "stateful" and not stateful.stopped
-            if in_stateful and stateful.may_end(len(report.findings), unvisited):
-                stateful.stopped = True  # the last phase: stopping the engine ends only what is left of it
-                stream.stop()
+            if event.phase.value == "stateful" and not stateful.stopped:
+                unvisited = functools.partial(missed_by_chance, STATEFUL_REQUIREMENT, report)
+                if stateful.may_end(len(report.findings), unvisited):
+                    stateful.stopped = True  # the last phase: stopping the engine ends only what is left of it
+                    stream.stop()
         elif isinstance(event, events.NonFatalError):
             _record_error(event, report)
         elif isinstance(event, events.FatalError):

@@ -5,6 +5,7 @@ requirement speaks for (conformance.fuzzing.scope).
 """
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,13 +87,16 @@ class FuzzReport:
     def operation(self, label: str) -> OperationCoverage:
         return self.operations.setdefault(label, OperationCoverage())
 
-    def probes_on_path(self, path: str) -> int:
-        """Undeclared-method probes answered on `path` (Schemathesis files them under one of its operations)."""
-        return sum(
-            self.operations[label].probes
-            for label, op in self.plan.items()
-            if op.path == path and label in self.operations
-        )
+    def probes_by_path(self) -> Counter[str]:
+        """Undeclared-method probes answered on each path (Schemathesis files them under one of its operations).
+
+        One pass over the plan: asked for every operation in a scope, and during the stateful phase after every
+        sequence, a pass per operation would grow with the square of a large API."""
+        tally: Counter[str] = Counter()
+        for label, op in self.plan.items():
+            if label in self.operations:
+                tally[op.path] += self.operations[label].probes
+        return tally
 
     def findings_for(self, requirement: str) -> list[Finding]:
         return sorted((f for f in self.findings.values() if f.requirement == requirement), key=lambda f: f.key)

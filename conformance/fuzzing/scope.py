@@ -242,6 +242,7 @@ def coverage_of(requirement: str, report: "FuzzReport") -> Coverage:
     scope = SCOPES[requirement]
     coverage = Coverage(scope)
     ran: set[str] = set()
+    probes = report.probes_by_path()
     for label, planned in report.plan.items():
         if not scope.includes(planned, report):
             continue
@@ -250,7 +251,7 @@ def coverage_of(requirement: str, report: "FuzzReport") -> Coverage:
             continue
         sent = report.operations.get(label, OperationCoverage())
         ran |= sent.checks
-        count = scope.count(sent, report.probes_on_path(planned.path))
+        count = scope.count(sent, probes[planned.path])
         if sent.problems:
             coverage.not_exercised[label] = _problems(sent)
         elif count == 0:
