@@ -66,7 +66,7 @@ class CliRun:
         return {(f["requirement"], f["operation"], f["check"], f["title"]) for f in self.results["fuzzing"]["findings"]}
 
 
-def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
+def run_cli(args: list[str], out: Path, timeout: float = 300, cwd: Path | None = None) -> CliRun:
     """Run the real command line in a child process, as a user would, and read that command's own peak memory.
 
     The command runs under `own_peak.py`: started straight from pytest, its peak would include pytest's own size.
@@ -80,6 +80,7 @@ def run_cli(args: list[str], out: Path, timeout: float = 300) -> CliRun:
                 stdout=stdout_file,
                 stderr=stderr_file,
                 start_new_session=True,
+                cwd=cwd,
             )
             try:
                 proc.wait(timeout)

@@ -315,6 +315,18 @@ def test_exit_code_counts_only_the_musts_the_document_decides(compared: tuple[Cl
     assert document_exit_code(record, interrupted=True) == ExitCode.INTERRUPTED
 
 
+def test_a_conftest_in_the_working_folder_does_not_join_the_suite(tmp_path: Path) -> None:
+    """The suite is ours alone: pytest loads `test*/conftest.py` from the folder a command runs in (a supplier's
+    project; this repository, whose tests' conftest needs the test extras the main job does without)."""
+    project = tmp_path / "project"
+    (project / "tests").mkdir(parents=True)
+    (project / "tests" / "conftest.py").write_text('raise RuntimeError("the working folder\'s conftest ran")\n')
+    spec = write(tmp_path / "vendor.json", build_document())
+    result = run_cli(["check-document", str(spec)], tmp_path / "out", cwd=project)
+    assert result.code == ExitCode.CONFORMANT, result.stdout + result.stderr
+    assert "conftest ran" not in result.stdout + result.stderr
+
+
 def test_an_unusable_document_exits_2(tmp_path: Path) -> None:
     spec = write(tmp_path / "vendor.json", {"title": "not an API description"})
     result = check(tmp_path / "out", spec)

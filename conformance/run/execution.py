@@ -39,7 +39,9 @@ def suite_arguments() -> list[str]:
     """The pytest command line of a conformance run (the benchmark times the same session)."""
     # Our own settings only: a pytest config in the user's working directory must not change the suite.
     checks_dir = str(Path(checks.__file__).parent)
-    args = ["--pyargs", "conformance.checks", "-c", os.devnull, "--rootdir", checks_dir]
+    # No conftest.py either: pytest would load `test*/conftest.py` from the folder the command runs in (a
+    # supplier's own project, or this repository, whose tests' conftest needs the test extras).
+    args = ["--pyargs", "conformance.checks", "-c", os.devnull, "--rootdir", checks_dir, "--noconftest"]
     args += ["-s", "-p", "no:cacheprovider", "-p", "no:terminal", "-W", "ignore"]
     # The checks assert with explicit messages, and drive Schemathesis's engine, not its pytest plugin:
     # rewriting every Schemathesis module's asserts on import only costs start-up time.
